@@ -1,0 +1,174 @@
+"""The embedded warehouse: one DuckDB file holding the canonical tables and the load history.
+
+DuckDB is the default backend and the engine ingest runs on. A load is one transaction per
+file (all or nothing: a process killed midway leaves the file exactly as before, because DuckDB
+rolls back an uncommitted transaction from its write-ahead log on the next open). The load
+history table records every batch with its fingerprint, which is what makes loads idempotent
+and incremental. Only identifiers from :mod:`luopan.tables` reach SQL text; values are bound.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from luopan.errors import ReadOnlyQueryError, WarehouseError
+from luopan.tables import TABLES
+
+__all__ = ["LOADS_TABLE", "QUARANTINE_TABLE", "LoadRecord", "Warehouse", "run_read_only"]
+
+LOADS_TABLE = "_loads"
+QUARANTINE_TABLE = "_quarantine"
+
+_LOADS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {LOADS_TABLE} (
+    batch_id VARCHAR PRIMARY KEY,
+    source VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    fingerprint VARCHAR NOT NULL,
+    format VARCHAR,
+    encoding VARCHAR,
+    preset VARCHAR,
+    size BIGINT,
+    mtime_ns BIGINT,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP NOT NULL,
+    rows_read BIGINT NOT NULL,
+    rows_loaded BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    duplicate_rows BIGINT NOT NULL,
+    tables VARCHAR NOT NULL,
+    replaces VARCHAR
+)"""
+
+_QUARANTINE_DDL = f"""
+CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} (
+    batch_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    line BIGINT,
+    table_name VARCHAR,
+    column_name VARCHAR,
+    header VARCHAR,
+    value VARCHAR,
+    kind VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,
+    fix VARCHAR
+)"""
+
+
+@dataclass(frozen=True)
+class LoadRecord:
+    batch_id: str
+    source: str
+    file: str
+    fingerprint: str
+    size: int | None
+    mtime_ns: int | None
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Warehouse:
+    """A DuckDB warehouse file opened for writing (one writer at a time)."""
+
+    def __init__(self, path: Path, *, memory_limit: str | None = None) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {"preserve_insertion_order": True}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        try:
+            self.con = duckdb.connect(str(path), config=config)
+        except duckdb.IOException as exc:
+            raise WarehouseError(
+                f"{path}: the warehouse is in use by another luopan process ({exc})",
+                fix="wait for the running ingest to finish, then retry",
+            ) from None
+        self.ensure_schema()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def ensure_schema(self) -> None:
+        """Create the canonical tables and the bookkeeping tables if missing."""
+        for table in TABLES.values():
+            self.con.execute(table.ddl())
+        self.con.execute(_LOADS_DDL)
+        self.con.execute(_QUARANTINE_DDL)
+
+    def loaded(self, source: str) -> dict[str, LoadRecord]:
+        """Latest load per file of a source, and every fingerprint loaded for it."""
+        rows = self.con.execute(
+            f"SELECT batch_id, source, file, fingerprint, size, mtime_ns FROM {LOADS_TABLE} "
+            "WHERE source = ? ORDER BY finished_at",
+            [source],
+        ).fetchall()
+        return {r[2]: LoadRecord(*r) for r in rows}
+
+    def fingerprint_seen(self, source: str, fingerprint: str) -> str | None:
+        """The file under which this exact content was already loaded for the source."""
+        row = self.con.execute(
+            f"SELECT file FROM {LOADS_TABLE} WHERE source = ? AND fingerprint = ? LIMIT 1",
+            [source, fingerprint],
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def row_counts(self) -> dict[str, int]:
+        out = {}
+        for name in TABLES:
+            row = self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+            out[name] = int(row[0]) if row else 0
+        return out
+
+
+def run_read_only(path: Path, sql: str, params: list[Any] | None = None) -> duckdb.DuckDBPyRelation:
+    """Run one read-only query on the warehouse file.
+
+    The connection is opened read-only with external access disabled (no file reads or writes,
+    no ATTACH, no extension installs), and only a single SELECT-like statement is accepted.
+
+    Raises:
+        ReadOnlyQueryError: the text is not exactly one read-only query.
+        WarehouseError: the warehouse file is missing or cannot be opened.
+    """
+    if not path.exists():
+        raise WarehouseError(f"{path}: no warehouse yet", fix="run `luopan ingest` first")
+    statements = duckdb.extract_statements(sql)
+    if len(statements) != 1:
+        raise ReadOnlyQueryError(
+            f"expected exactly one statement, got {len(statements)}",
+            fix="pass a single SELECT query",
+        )
+    allowed = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+    if statements[0].type not in allowed:
+        raise ReadOnlyQueryError(
+            f"only read-only queries are allowed here, not {statements[0].type.name}",
+            fix="write a SELECT (or WITH … SELECT) query; data changes go through `luopan ingest`",
+        )
+    try:
+        con = duckdb.connect(
+            str(path), read_only=True, config={"enable_external_access": False}
+        )
+    except duckdb.IOException as exc:
+        raise WarehouseError(
+            f"{path}: cannot open the warehouse read-only ({exc})",
+            fix="an ingest is writing right now; retry when it finishes",
+        ) from None
+    try:
+        return con.sql(sql, params=params)
+    except duckdb.Error as exc:
+        msg = str(exc).splitlines()[0]
+        raise ReadOnlyQueryError(f"query failed: {msg}") from None
