@@ -117,14 +117,15 @@ class WorkspaceConfig(_Strict):
             raise ValueError("warehouse must be duckdb:///path.duckdb or spark://local[*]")
         return value
 
-    @model_validator(mode="after")
-    def _unique(self) -> WorkspaceConfig:
+    @field_validator("sources")
+    @classmethod
+    def _unique(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
         seen: set[str] = set()
-        for s in self.sources:
+        for s in sources:
             if s.name in seen:
                 raise ValueError(f"source name {s.name!r} is used twice")
             seen.add(s.name)
-        return self
+        return sources
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:

@@ -40,13 +40,14 @@ def version() -> None:
 
 
 def _register() -> None:
-    from luopan.cli import demo, ingest, sql, status, workspace
+    from luopan.cli import demo, docs, ingest, sql, status, workspace
 
     workspace.register(app)
     ingest.register(app)
     sql.register(app)
     status.register(app)
     demo.register(app)
+    docs.register(app)
 
 
 _register()

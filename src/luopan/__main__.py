@@ -1,0 +1,5 @@
+"""``python -m luopan``."""
+
+from luopan.cli.main import main
+
+main()

@@ -1,0 +1,62 @@
+"""The canonical model drives DDL and its docs page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from luopan.tables import LINEAGE_COLUMNS, TABLES, model_markdown
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "canonical-model.md"
+
+
+def test_every_table_from_design_is_declared() -> None:
+    expected = {
+        "stores", "customers", "products", "orders", "order_lines", "prices", "inventory",
+        "inventory_events", "events", "campaigns", "marketing_spend", "experiments",
+        "assignments", "mentions", "communities", "content", "tickets",
+    }
+    assert set(TABLES) == expected
+    assert {t for t, v in TABLES.items() if v.core} == {"orders", "order_lines", "customers",
+                                                        "products"}
+
+
+def test_ddl_creates_every_column_with_its_type() -> None:
+    con = duckdb.connect()
+    for table in TABLES.values():
+        con.execute(table.ddl())
+        cols = con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+            [table.name],
+        ).fetchall()
+        names = [c[0] for c in cols]
+        assert names == [*table.column_names, *(n for n, *_ in LINEAGE_COLUMNS)]
+    types = dict(con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = 'orders'").fetchall())
+    assert types["order_id"] == "VARCHAR"
+    assert types["paid_amount"] == "DECIMAL(18,2)"
+    assert types["ordered_at"] == "TIMESTAMP"
+
+
+def test_keys_and_references_name_declared_columns() -> None:
+    for table in TABLES.values():
+        assert all(table.has(k) for k in table.key)
+        assert all(table.column(k).required for k in table.key), table.name
+        for ref in table.references:
+            assert all(table.has(c) for c in ref.columns)
+            assert all(TABLES[ref.table].has(c) for c in ref.to_columns)
+
+
+def test_every_column_has_zh_and_en_labels() -> None:
+    for table in TABLES.values():
+        assert table.zh and table.en
+        for c in table.columns:
+            assert c.zh and c.en and c.zh != c.en, (table.name, c.name)
+
+
+def test_docs_page_is_in_sync_with_the_declaration() -> None:
+    assert DOCS.read_text(encoding="utf-8") == model_markdown(), (
+        "docs/canonical-model.md is stale: run `luopan docs model > docs/canonical-model.md`"
+    )
