@@ -21,7 +21,7 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def spark(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def spark(tmp_path_factory: pytest.TempPathFactory):
     """One local SparkSession for the whole run (pyspark is imported only when asked for)."""
     from luopan.warehouse.spark import spark_session, stop_spark_session
 
