@@ -345,7 +345,8 @@ def test_overpromoted_group(world):
 def test_workspace_yaml_and_schema(world):
     root, truth = world
     doc = yaml.safe_load((root / "luopan.yaml").read_text(encoding="utf-8"))
-    assert set(doc) == {"name", "timezone", "currency", "warehouse", "sources"}
+    assert set(doc) == {"name", "timezone", "currency", "warehouse", "as_of", "sources"}
+    assert str(doc["as_of"]).endswith("23:59:59")
     names = [s["name"] for s in doc["sources"]]
     assert len(names) == len(set(names))
     for s in doc["sources"]:
