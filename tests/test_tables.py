@@ -6,7 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from luopan.tables import LINEAGE_COLUMNS, TABLES, model_markdown
+from luopan.model_docs import model_markdown
+from luopan.tables import LINEAGE_COLUMNS, TABLES
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "canonical-model.md"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from luopan.tables import model_markdown
+from luopan.model_docs import model_markdown
 
 
 def register(app: typer.Typer) -> None:
