@@ -28,3 +28,24 @@ def spark(tmp_path_factory: pytest.TempPathFactory):
     session = spark_session("local[2]", warehouse_dir=tmp_path_factory.mktemp("spark-warehouse"))
     yield session
     stop_spark_session()
+
+
+@pytest.fixture(scope="session")
+def demo_world(tmp_path_factory: pytest.TempPathFactory):
+    """One small ingested demo world for the whole run: (Workspace, ground_truth dict).
+
+    Seed 7, 3,000 customers, 400 days (so year-over-year comparisons have a base), 6 stores.
+    Modules test their planted effects against it; never write to its warehouse.
+    """
+    import json
+
+    from luopan.demo import generate
+    from luopan.ingest.pipeline import ingest_workspace
+    from luopan.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("demo-world")
+    generate(root, seed=7, customers=3000, days=400, stores=6)
+    ws = Workspace.open(root)
+    failed = [r.message for r in ingest_workspace(ws) if r.status == "failed"]
+    assert not failed, failed
+    return ws, json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))

@@ -40,14 +40,22 @@ def version() -> None:
 
 
 def _register() -> None:
-    from luopan.cli import demo, docs, ingest, sql, status, workspace
+    """Register every command module of this package: a module with ``register(app)``.
 
-    workspace.register(app)
-    ingest.register(app)
-    sql.register(app)
-    status.register(app)
-    demo.register(app)
-    docs.register(app)
+    Adding a command group is adding a module; nothing here changes.
+    """
+    import importlib
+    import pkgutil
+
+    import luopan.cli as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name in ("main", "common") or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"luopan.cli.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
 
 
 _register()
