@@ -47,7 +47,7 @@ import duckdb
 import yaml
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "_data"
+DATA = Path(os.environ.get("LUOPAN_BENCH_DATA", HERE / "_data"))  # cache folder, git-ignored
 RESULTS = HERE / "RESULTS.md"
 SECTION = "## ingest (benchmarks/ingest.py)"
 GEN_VERSION = 1

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 from helpers import ITEM_HEADERS, TMALL_HEADERS, counts, make_workspace, query, tmall_row, write_csv
-
 from luopan.ingest.pipeline import ingest_workspace
 
 SOURCES = [

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from luopan.ingest.parse import (
@@ -17,8 +17,10 @@ from luopan.ingest.parse import (
     BAD_TIME,
     FLOAT_ID,
     NOT_WHOLE,
+    exact_select,
+    exact_value,
     hash_expr,
-    parse_expr,
+    parse_plan,
     parse_value,
 )
 
@@ -181,25 +183,54 @@ def test_hostile_text_is_kept_verbatim(raw):
 
 def test_only_generated_identifiers_and_valid_zones_reach_sql():
     with pytest.raises(ValueError):
-        parse_expr("text", "c0")  # unquoted
+        parse_plan("text", "c0")  # unquoted
     with pytest.raises(ValueError):
-        parse_expr("text", '"c0"; DROP TABLE x; --"')
+        parse_plan("text", '"c0"; DROP TABLE x; --"')
     with pytest.raises(ValueError):
-        parse_expr("timestamp", '"c0"', tz="Asia/Shanghai'); DROP TABLE x; --")
+        parse_plan("timestamp", '"c0"', tz="Asia/Shanghai'); DROP TABLE x; --")
     with pytest.raises(ValueError):
-        parse_expr("timestamp", '"c0"', tz="Mars/Olympus")
+        parse_plan("timestamp", '"c0"', tz="Mars/Olympus")
     with pytest.raises(ValueError):
-        parse_expr("money", '"c0"')
+        parse_plan("money", '"c0"')
 
 
-def test_expressions_run_over_a_whole_table():
+def test_plans_run_over_a_whole_table():
     con = duckdb.connect()
     con.execute(
-        "CREATE TABLE raw AS SELECT * FROM (VALUES ('￥1,234.50'), ('-'), ('x'), (NULL)) t(c0)"
+        "CREATE TABLE raw AS SELECT * FROM (VALUES (1, '12.5'), (2, '￥1,234.50'), (3, '-'), "
+        "(4, 'x'), (5, NULL)) t(_line, c0)"
     )
-    e = parse_expr("decimal", '"c0"')
-    rows = con.execute(f"SELECT {e.value}, {e.error} FROM raw ORDER BY rowid").fetchall()
-    assert rows == [(Decimal("1234.50"), None), (None, None), (None, BAD_NUMBER), (None, None)]
+    plan = parse_plan("decimal", '"c0"')
+    fast = con.execute(f"SELECT {plan.fast} FROM raw ORDER BY _line").fetchall()
+    assert fast == [(Decimal("12.50"),), (Decimal("1234.50"),), (None,), (None,), (None,)]
+    exact = exact_select(plan.steps, "SELECT _line, c0 AS _c FROM raw")
+    rows = con.execute(f"SELECT _line, _v, _e FROM ({exact}) ORDER BY _line").fetchall()
+    assert rows == [
+        (1, Decimal("12.50"), None), (2, Decimal("1234.50"), None), (3, None, None),
+        (4, None, BAD_NUMBER), (5, None, None),
+    ]
+
+
+# Cells built from the characters and fragments real exports mix into typed columns.
+_FRAGMENTS = st.sampled_from(
+    ["0", "1", "5", "9", "12", "2025", "-", "+", ".", ",", "e", "E", "_", "x", " ", "\t",
+     "￥", "¥", "元", "(", ")", "=", '"', "'", ":", "/", "T", "Z", "年", "月", "日", "　",
+     "null", "None", "inf", "nan", "是", "yes", "{", "}", "[", "]", "a", "SKU"]
+)
+_CELLS = st.one_of(
+    st.lists(_FRAGMENTS, max_size=8).map("".join),
+    st.sampled_from(["2025-11-17", "2025-11-17 08:41:16", "2025-11-17T08:41:16",
+                     "2025-11-17T08:41+08", "2025-02-30", "0012", "1e3", "1_000", "0x1F",
+                     "5118234567890123456", "1.2E+18", "12345e67", '{"a": 1}', "[1, 2]"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(["id", "decimal", "int", "float", "bool", "timestamp", "date",
+                             "json"]), cell=_CELLS)
+def test_fast_tier_agrees_with_the_exact_rules(kind, cell):
+    """Whenever the cheap tier yields a value, the exact rules yield the same value."""
+    assert parse_value(kind, cell) == exact_value(kind, cell)
 
 
 def test_hash_expr_normalises_phones_and_text():

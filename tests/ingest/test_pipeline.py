@@ -7,10 +7,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers import (
-    ITEM_HEADERS, TMALL_HEADERS, counts, make_workspace, query, tmall_row, write_csv,
-)
 
+from helpers import (
+    ITEM_HEADERS,
+    TMALL_HEADERS,
+    counts,
+    make_workspace,
+    query,
+    tmall_row,
+    write_csv,
+)
 from luopan.ingest.pipeline import ingest_workspace
 
 TMALL_SOURCES = [

@@ -16,7 +16,9 @@ from typing import Any
 
 import duckdb
 
-__all__ = ["KINDS", "ParseExpr", "hash_expr", "parse_expr", "parse_value"]
+__all__ = [
+    "KINDS", "ParsePlan", "exact_select", "exact_value", "hash_expr", "parse_plan", "parse_value",
+]
 
 KINDS = ("id", "text", "pii", "decimal", "int", "float", "bool", "timestamp", "date", "json")
 
@@ -42,11 +44,26 @@ _EXCEL_MAX_SERIAL = 2958465  # 9999-12-31
 
 
 @dataclass(frozen=True)
-class ParseExpr:
-    """SQL for one parsed column: ``value`` is the typed value, ``error`` the reason or NULL."""
+class ParsePlan:
+    """How one raw text column becomes a typed value, in two tiers.
 
-    value: str
-    error: str
+    ``fast`` is cheap SQL over the raw column (casts and a few string tests, no regular
+    expressions on the common path) that yields the typed value for well-formed cells and NULL
+    otherwise. ``steps`` is the exact rule set, as ``(name, SQL)`` pairs evaluated in order over
+    a relation with the raw cell ``_c``; each step may use earlier names; the last two are
+    ``_v`` (typed value) and ``_e`` (reason, or NULL). Ingest runs ``fast`` over every row and
+    the steps only over the rows where ``fast`` gave NULL for a present cell, so exotic formats
+    cost nothing when absent. Invariant (property-tested): whenever ``fast`` is not NULL it
+    equals the exact value.
+    """
+
+    fast: str
+    steps: tuple[tuple[str, str], ...]
+
+    @property
+    def exact_only(self) -> bool:
+        """True when ``fast`` already is the exact rule (nothing to repair)."""
+        return not self.steps
 
 
 def _sql_str(text: str) -> str:
@@ -70,126 +87,171 @@ def _check_tz(tz: str) -> str:
     return tz
 
 
-def _trimmed(col: str) -> str:
-    return f"trim({col}, {_WS})"
+_MARKERS = ", ".join(_sql_str(m) for m in NULL_MARKERS)
+# Steps shared by most kinds: trimmed text, then NULL for empty cells and null markers.
+_NULLED = (("_t", f"trim(_c, {_WS})"), ("_n", f"CASE WHEN _t IN ({_MARKERS}) THEN NULL ELSE _t END"))
+# Currency signs, units, thousands separators and spaces go; (x) becomes -x.
+_NUMERIC = (
+    ("_s", r"regexp_replace(_n, '[￥¥元,，\s\x{3000}]|(?i:rmb|cny)', '', 'g')"),
+    ("_num", "regexp_replace(_s, '^[(（](.*)[)）]$', '-\\1')"),
+)
 
 
-def _nulled(col: str) -> str:
-    """Trimmed text, NULL for empty cells and null markers."""
-    markers = ", ".join(_sql_str(m) for m in NULL_MARKERS)
-    return f"(CASE WHEN {_trimmed(col)} IN ({markers}) THEN NULL ELSE {_trimmed(col)} END)"
+def _error(reason: str, present: str = "_n") -> tuple[str, str]:
+    return ("_e", f"CASE WHEN {present} IS NOT NULL AND _v IS NULL THEN {_sql_str(reason)} END")
 
 
-def _with_error(value: str, present: str, reason: str) -> ParseExpr:
-    return ParseExpr(
-        value=value,
-        error=f"(CASE WHEN {present} IS NOT NULL AND {value} IS NULL THEN {_sql_str(reason)} END)",
+def _id(col: str) -> ParsePlan:
+    # Fast: a plain code (letters, digits, _:/#-) that is not a null marker and cannot be a
+    # number in scientific notation; everything else (wrappers, spaces, dots) takes the rules.
+    plain = f"regexp_full_match({col}, '[0-9A-Za-z][0-9A-Za-z_:/#-]*')"
+    sci = f"((contains({col}, 'e') OR contains({col}, 'E')) AND regexp_full_match({col}, '[0-9]+[eE]-?[0-9]+'))"
+    fast = (
+        f"(CASE WHEN {col} IN ('null', 'NULL', 'None') THEN NULL "
+        f"WHEN {plain} THEN CASE WHEN {sci} THEN NULL ELSE {col} END END)"
     )
-
-
-def _numeric_text(col: str) -> str:
-    """Strip currency signs, units, thousands separators and spaces; (x) becomes -x."""
-    stripped = (
-        f"regexp_replace({_nulled(col)}, "
-        r"'[￥¥元,，\s\x{3000}]|(?i:rmb|cny)', '', 'g')"
-    )
-    return f"regexp_replace({stripped}, '^[(（](.*)[)）]$', '-\\1')"
-
-
-def _id(col: str) -> ParseExpr:
-    text = _nulled(col)
-    unwrapped = f"regexp_replace({text}, '^[\\t'']+', '')"
-    unwrapped = f"regexp_replace({unwrapped}, '(?s)^=\"(.*)\"$', '\\1')"
-    unwrapped = f"trim(regexp_replace({unwrapped}, '(?s)^\"(.*)\"$', '\\1'), {_WS})"
     floaty = (
-        f"(regexp_full_match({unwrapped}, '[+-]?[0-9]+(\\.[0-9]+)?[eE][+-]?[0-9]+') "
-        f"OR regexp_full_match({unwrapped}, '[+-]?[0-9]+\\.0+'))"
+        "(regexp_full_match(_u, '[+-]?[0-9]+(\\.[0-9]+)?[eE][+-]?[0-9]+') "
+        "OR regexp_full_match(_u, '[+-]?[0-9]+\\.0+'))"
     )
-    value = f"(CASE WHEN {floaty} THEN NULL ELSE nullif({unwrapped}, '') END)"
-    return ParseExpr(value=value, error=f"(CASE WHEN {floaty} THEN {_sql_str(FLOAT_ID)} END)")
-
-
-def _text(col: str) -> ParseExpr:
-    return ParseExpr(value=f"nullif({_trimmed(col)}, '')", error="CAST(NULL AS VARCHAR)")
-
-
-def _decimal(col: str) -> ParseExpr:
-    num = _numeric_text(col)
-    value = (
-        f"(CASE WHEN regexp_full_match({num}, {_NUMBER_RE}) "
-        f"THEN try_cast({num} AS DECIMAL(18,2)) END)"
+    steps = (
+        *_NULLED,
+        ("_u1", "regexp_replace(_n, '^[\\t'']+', '')"),
+        ("_u2", "regexp_replace(_u1, '(?s)^=\"(.*)\"$', '\\1')"),
+        ("_u", f"trim(regexp_replace(_u2, '(?s)^\"(.*)\"$', '\\1'), {_WS})"),
+        ("_f", floaty),
+        ("_v", "CASE WHEN _f THEN NULL ELSE nullif(_u, '') END"),
+        ("_e", f"CASE WHEN _f THEN {_sql_str(FLOAT_ID)} END"),
     )
-    return _with_error(value, _nulled(col), BAD_NUMBER)
+    return ParsePlan(fast, steps)
 
 
-def _int(col: str) -> ParseExpr:
-    num = _numeric_text(col)
-    whole = f"regexp_full_match({num}, '[+-]?[0-9]+(\\.0*)?')"
-    value = f"(CASE WHEN {whole} THEN try_cast(regexp_replace({num}, '\\.0*$', '') AS BIGINT) END)"
-    fraction = f"regexp_full_match({num}, '[+-]?[0-9]*\\.[0-9]+')"
-    error = (
-        f"(CASE WHEN {_nulled(col)} IS NOT NULL AND {value} IS NULL THEN "
-        f"CASE WHEN {fraction} THEN {_sql_str(NOT_WHOLE)} ELSE {_sql_str(BAD_NUMBER)} END END)"
+def _text(col: str) -> ParsePlan:
+    return ParsePlan(f"nullif(trim({col}, {_WS}), '')", ())
+
+
+def _decimal(col: str) -> ParsePlan:
+    # Plain numbers cast directly; "￥1,234.50" loses its sign and commas first. A bare sign
+    # with trailing spaces casts to 0 in DuckDB, so a zero must show a digit 0.
+    cast = (
+        f"(CASE WHEN contains({col}, '￥') OR contains({col}, ',') "
+        f"THEN try_cast(replace(replace({col}, '￥', ''), ',', '') AS DECIMAL(18,2)) "
+        f"ELSE try_cast({col} AS DECIMAL(18,2)) END)"
     )
-    return ParseExpr(value=value, error=error)
+    fast = (
+        f"(CASE WHEN contains({col}, '_') THEN NULL "
+        f"WHEN {cast} <> 0 OR contains({col}, '0') THEN {cast} END)"
+    )
+    steps = (
+        *_NULLED,
+        *_NUMERIC,
+        ("_v", f"CASE WHEN regexp_full_match(_num, {_NUMBER_RE}) "
+               "THEN try_cast(_num AS DECIMAL(18,2)) END"),
+        _error(BAD_NUMBER),
+    )
+    return ParsePlan(fast, steps)
 
 
-def _float(col: str) -> ParseExpr:
-    num = _numeric_text(col)
-    value = f"(CASE WHEN regexp_full_match({num}, {_NUMBER_RE}) THEN try_cast({num} AS DOUBLE) END)"
-    return _with_error(value, _nulled(col), BAD_NUMBER)
+def _int(col: str) -> ParsePlan:
+    # A canonical integer (what str(int) prints) parses as itself; anything else takes the rules.
+    fast = f"(CASE WHEN CAST(try_cast({col} AS BIGINT) AS VARCHAR) = {col} THEN try_cast({col} AS BIGINT) END)"
+    steps = (
+        *_NULLED,
+        *_NUMERIC,
+        ("_v", "CASE WHEN regexp_full_match(_num, '[+-]?[0-9]+(\\.0*)?') "
+               "THEN try_cast(regexp_replace(_num, '\\.0*$', '') AS BIGINT) END"),
+        ("_e", "CASE WHEN _n IS NOT NULL AND _v IS NULL THEN "
+               "CASE WHEN regexp_full_match(_num, '[+-]?[0-9]*\\.[0-9]+') "
+               f"THEN {_sql_str(NOT_WHOLE)} ELSE {_sql_str(BAD_NUMBER)} END END"),
+    )
+    return ParsePlan(fast, steps)
 
 
-def _bool(col: str) -> ParseExpr:
-    low = f"lower({_nulled(col)})"
-    value = f"(CASE WHEN {low} IN {_TRUE} THEN true WHEN {low} IN {_FALSE} THEN false END)"
-    return _with_error(value, _nulled(col), BAD_BOOL)
+def _float(col: str) -> ParsePlan:
+    fast = f"(CASE WHEN regexp_full_match({col}, {_NUMBER_RE}) THEN try_cast({col} AS DOUBLE) END)"
+    steps = (
+        *_NULLED,
+        *_NUMERIC,
+        ("_v", f"CASE WHEN regexp_full_match(_num, {_NUMBER_RE}) THEN try_cast(_num AS DOUBLE) END"),
+        _error(BAD_NUMBER),
+    )
+    return ParsePlan(fast, steps)
 
 
-def _timestamp_value(col: str, tz: str) -> str:
-    raw = _nulled(col)
+def _bool(col: str) -> ParsePlan:
+    fast = f"(CASE WHEN {col} IN {_TRUE} THEN true WHEN {col} IN {_FALSE} THEN false END)"
+    steps = (
+        *_NULLED,
+        ("_l", "lower(_n)"),
+        ("_v", f"CASE WHEN _l IN {_TRUE} THEN true WHEN _l IN {_FALSE} THEN false END"),
+        _error(BAD_BOOL),
+    )
+    return ParsePlan(fast, steps)
+
+
+def _timestamp_steps(tz: str) -> tuple[tuple[str, str], ...]:
     # 2025/1/5, 2025年1月5日 08:41, 2025-11-17T08:41 → DuckDB's lenient ISO-like form.
-    norm = f"replace(replace(replace({raw}, '/', '-'), '年', '-'), '月', '-')"
-    norm = f"trim(regexp_replace(replace({norm}, '日', ' '), '\\s+', ' ', 'g'))"
     offset = (
-        f"regexp_matches({norm}, "
+        "regexp_matches(_norm, "
         "'[0-9]:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)? ?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$')"
     )
-    serial = f"try_cast({raw} AS DOUBLE)"
     return (
-        "(CASE "
-        f"WHEN regexp_full_match({raw}, '[0-9]{{1,7}}(\\.[0-9]+)?') THEN "
-        f"CASE WHEN {serial} BETWEEN 1 AND {_EXCEL_MAX_SERIAL} THEN "
-        f"TIMESTAMP '1899-12-30' + to_milliseconds(round({serial} * 86400000.0)) END "
-        f"WHEN regexp_full_match({raw}, '[0-9]{{8}}') THEN try_strptime({raw}, '%Y%m%d') "
-        f"WHEN {offset} THEN timezone({_sql_str(tz)}, try_cast({norm} AS TIMESTAMPTZ)) "
-        f"ELSE try_cast({norm} AS TIMESTAMP) END)"
+        *_NULLED,
+        ("_d", "replace(replace(replace(replace(_n, '/', '-'), '年', '-'), '月', '-'), '日', ' ')"),
+        ("_norm", "trim(regexp_replace(_d, '\\s+', ' ', 'g'))"),
+        ("_ts", "CASE "
+                "WHEN regexp_full_match(_n, '[0-9]{1,7}(\\.[0-9]+)?') THEN "
+                f"CASE WHEN try_cast(_n AS DOUBLE) BETWEEN 1 AND {_EXCEL_MAX_SERIAL} THEN "
+                "TIMESTAMP '1899-12-30' + to_milliseconds(round(try_cast(_n AS DOUBLE) * 86400000.0)) END "
+                "WHEN regexp_full_match(_n, '[0-9]{8}') THEN try_strptime(_n, '%Y%m%d') "
+                f"WHEN {offset} THEN timezone({_sql_str(tz)}, try_cast(_norm AS TIMESTAMPTZ)) "
+                "ELSE try_cast(_norm AS TIMESTAMP) END"),
     )
 
 
-def _timestamp(col: str, tz: str) -> ParseExpr:
-    return _with_error(_timestamp_value(col, tz), _nulled(col), BAD_TIME)
+def _iso(col: str) -> tuple[str, str]:
+    """(date-only test, date-time test) for the two ISO shapes the fast path takes."""
+    day = f"{col} LIKE '____-__-__'"
+    moment = f"({col} LIKE '____-__-__ __:__:__' OR {col} LIKE '____-__-__T__:__:__')"
+    return day, moment
 
 
-def _date(col: str, tz: str) -> ParseExpr:
-    value = f"CAST({_timestamp_value(col, tz)} AS DATE)"
-    return _with_error(value, _nulled(col), BAD_TIME)
+def _timestamp(col: str, tz: str) -> ParsePlan:
+    day, moment = _iso(col)
+    fast = f"(CASE WHEN {moment} OR {day} THEN try_cast({col} AS TIMESTAMP) END)"
+    return ParsePlan(fast, (*_timestamp_steps(tz), ("_v", "_ts"), _error(BAD_TIME)))
 
 
-def _json(col: str) -> ParseExpr:
-    text = f"nullif({_trimmed(col)}, '')"
-    return ParseExpr(
-        value=f"(CASE WHEN json_valid({text}) THEN {text} END)",
-        error=f"(CASE WHEN {text} IS NOT NULL AND NOT json_valid({text}) "
-        f"THEN {_sql_str(BAD_JSON)} END)",
+def _date(col: str, tz: str) -> ParsePlan:
+    day, moment = _iso(col)
+    fast = (
+        f"(CASE WHEN {day} THEN try_cast({col} AS DATE) "
+        f"WHEN {moment} THEN CAST(try_cast({col} AS TIMESTAMP) AS DATE) END)"
     )
+    steps = (*_timestamp_steps(tz), ("_v", "CAST(_ts AS DATE)"), _error(BAD_TIME))
+    return ParsePlan(fast, steps)
 
 
-def parse_expr(kind: str, col: str, *, tz: str = "Asia/Shanghai") -> ParseExpr:
-    """SQL expressions that parse raw text column ``col`` (a generated quoted identifier).
+def _json(col: str) -> ParsePlan:
+    framed = (
+        f"((starts_with({col}, '{{') AND ends_with({col}, '}}')) "
+        f"OR (starts_with({col}, '[') AND ends_with({col}, ']')))"
+    )
+    fast = f"(CASE WHEN {framed} AND json_valid({col}) THEN {col} END)"
+    steps = (
+        ("_n", f"nullif(trim(_c, {_WS}), '')"),
+        ("_v", "CASE WHEN json_valid(_n) THEN _n END"),
+        _error(BAD_JSON),
+    )
+    return ParsePlan(fast, steps)
+
+
+def parse_plan(kind: str, col: str, *, tz: str = "Asia/Shanghai") -> ParsePlan:
+    """The two-tier parsing rules for raw text column ``col`` (a generated quoted identifier).
 
     Args:
-        kind: a column kind of the canonical model (see ``luopan.tables``).
+        kind: a column kind of the canonical model (see ``luopan.tables``); ``pii`` parses as
+            text (hashing is separate, see :func:`hash_expr`).
         col: an internal identifier such as ``"c3"``; anything else is refused.
         tz: workspace time zone; timestamps with an offset are converted into it.
 
@@ -197,7 +259,7 @@ def parse_expr(kind: str, col: str, *, tz: str = "Asia/Shanghai") -> ParseExpr:
         ValueError: unknown kind, a column that is not a generated identifier, or a bad tz.
     """
     _check_ident(col)
-    if kind in ("id",):
+    if kind == "id":
         return _id(col)
     if kind in ("text", "pii"):
         return _text(col)
@@ -218,6 +280,18 @@ def parse_expr(kind: str, col: str, *, tz: str = "Asia/Shanghai") -> ParseExpr:
     raise ValueError(f"unknown column kind {kind!r}; expected one of {', '.join(KINDS)}")
 
 
+def exact_select(steps: tuple[tuple[str, str], ...], source: str) -> str:
+    """SELECT ``_line, _v, _e`` applying ``steps`` to ``source`` (a query with ``_line, _c``).
+
+    Each step is its own projection level, so every intermediate is computed once per row
+    (a single nested expression would repeat the inner calls at every use).
+    """
+    query = source
+    for name, expr in steps:
+        query = f"SELECT *, {expr} AS {name} FROM ({query})"
+    return f"SELECT _line, _v, _e FROM ({query})"
+
+
 def hash_expr(col: str) -> str:
     """SQL for ``sha256($salt || normalised value)``; the caller binds the ``salt`` parameter.
 
@@ -225,7 +299,7 @@ def hash_expr(col: str) -> str:
     trimmed and lower-cased, so the same person hashes alike across platforms. NULL stays NULL.
     """
     _check_ident(col)
-    text = f"nullif({_trimmed(col)}, '')"
+    text = f"nullif(trim({col}, {_WS}), '')"
     digits = f"regexp_replace({text}, '[^0-9]', '', 'g')"
     phone = f"regexp_full_match({text}, '\\+?[0-9][0-9 ()\\-]{{5,}}[0-9]')"
     normalised = (
@@ -245,13 +319,35 @@ _CON: duckdb.DuckDBPyConnection | None = None
 def parse_value(
     kind: str, text: str | None, *, tz: str = "Asia/Shanghai"
 ) -> tuple[Any, str | None]:
-    """Parse one raw value with the same SQL as ingest; returns ``(value, error)``."""
+    """Parse one raw value as ingest does (fast tier, then the exact rules); ``(value, error)``."""
     global _CON
-    expr = parse_expr(kind, '"c0"', tz=tz)
-    sql = f'SELECT {expr.value}, {expr.error} FROM (SELECT CAST($v AS VARCHAR) AS "c0")'
+    plan = parse_plan(kind, '"c0"', tz=tz)
     with _LOCK:
         if _CON is None:
             _CON = duckdb.connect()
+        fast = _CON.execute(f'SELECT {plan.fast} FROM (SELECT CAST($v AS VARCHAR) AS "c0")',
+                            {"v": text}).fetchone()
+        assert fast is not None
+        if fast[0] is not None or text is None or plan.exact_only:
+            return fast[0], None
+        sql = exact_select(plan.steps, "SELECT 0 AS _line, CAST($v AS VARCHAR) AS _c")
+        row = _CON.execute(f"SELECT _v, _e FROM ({sql})", {"v": text}).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
+def exact_value(kind: str, text: str | None, *, tz: str = "Asia/Shanghai") -> tuple[Any, str | None]:
+    """Parse one raw value with the exact rules only (tests compare the fast tier with it)."""
+    global _CON
+    plan = parse_plan(kind, '"c0"', tz=tz)
+    with _LOCK:
+        if _CON is None:
+            _CON = duckdb.connect()
+        if plan.exact_only:
+            sql = f'SELECT {plan.fast}, NULL FROM (SELECT CAST($v AS VARCHAR) AS "c0")'
+        else:
+            inner = exact_select(plan.steps, "SELECT 0 AS _line, CAST($v AS VARCHAR) AS _c")
+            sql = f"SELECT _v, _e FROM ({inner})"
         row = _CON.execute(sql, {"v": text}).fetchone()
     assert row is not None
     return row[0], row[1]

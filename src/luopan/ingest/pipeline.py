@@ -27,7 +27,7 @@ from luopan.config import SourceConfig
 from luopan.errors import LuopanError
 from luopan.ingest.mapping import ResolvedOutput, resolve_output
 from luopan.ingest.quarantine import QuarantineRow, quarantine_rows
-from luopan.ingest.readers import RawFile, read_file
+from luopan.ingest.readers import RawFile, read_file, scan_file
 from luopan.ingest.stage import Stage, build_stage, check_stage
 from luopan.warehouse.store import LOADS_TABLE, QUARANTINE_TABLE, Warehouse
 from luopan.workspace import Workspace
@@ -82,8 +82,9 @@ def now_local(ws: Workspace) -> dt.datetime:
 def _dedupe_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> list[tuple[int, int]]:
     """Drop exact duplicate data rows; returns (line, first line) for each dropped row."""
     cols = ", ".join(f'"c{i}"' for i in range(len(raw.headers)))
-    row = con.execute(
-        f"SELECT count(*), count(DISTINCT hash({cols})) FROM {raw.table}"
+    row = con.execute(  # GROUP BY runs in parallel; count(DISTINCT) does not
+        f"SELECT count(*), (SELECT count(*) FROM (SELECT hash({cols}) AS h FROM {raw.table} "
+        f"GROUP BY h)) FROM {raw.table}"
     ).fetchone()
     assert row is not None
     if row[0] == row[1]:
@@ -140,16 +141,6 @@ def _create_customers(con: duckdb.DuckDBPyConnection, good: str, lineage: dict) 
     return int(n[0]) if n else 0
 
 
-def _fingerprint(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 24):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def ingest_file(
     ws: Workspace, wh: Warehouse, source: SourceConfig, path: Path, *, workdir: Path
 ) -> FileResult:
@@ -159,7 +150,7 @@ def ingest_file(
     previous = wh.loaded(source.name).get(rel)
     if previous and previous.size == stat.st_size and previous.mtime_ns == stat.st_mtime_ns:
         return FileResult(source.name, rel, "unchanged", previous.batch_id)
-    fingerprint = _fingerprint(path)
+    fingerprint = scan_file(path)[0]
     seen = wh.fingerprint_seen(source.name, fingerprint)
     if seen is not None:
         return FileResult(source.name, rel, "unchanged", message=f"same content as {seen}")

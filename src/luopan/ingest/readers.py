@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ import pyarrow as pa
 from luopan.errors import EncodingError, SourceError
 from luopan.ingest.encoding import CHUNK_SIZE, detect_encoding, to_utf8
 
-__all__ = ["FORMATS", "RawFile", "Reject", "read_arrow", "read_file"]
+__all__ = ["FORMATS", "RawFile", "Reject", "read_arrow", "read_file", "scan_file"]
 
 FORMATS = {
     ".csv": "csv",
@@ -75,15 +76,28 @@ def _ident(name: str) -> str:
 
 
 def _fingerprint(path: Path) -> tuple[str, int]:
-    """sha256 hex of the file's bytes and its number of physical lines, in one chunked pass."""
+    """sha256 hex of the file's bytes and its number of physical lines, in one chunked pass.
+
+    Remembered per (path, size, mtime), so the pipeline's unchanged-file check and the reader
+    share one pass over the bytes.
+    """
+    stat = path.stat()
+    return _scan(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _scan(path: str, size: int, mtime_ns: int) -> tuple[str, int]:
     digest = hashlib.sha256()
     lines, last = 0, b"\n"
-    with path.open("rb") as f:
+    with open(path, "rb") as f:
         while chunk := f.read(CHUNK_SIZE):
             digest.update(chunk)
             lines += chunk.count(b"\n")
             last = chunk[-1:]
     return digest.hexdigest(), lines + (last != b"\n")
+
+
+scan_file = _fingerprint
 
 
 def read_file(

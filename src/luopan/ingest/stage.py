@@ -1,30 +1,37 @@
 """Staging: turn a raw text table into typed canonical rows with per-row check results.
 
-``build_stage`` writes one SELECT that parses every mapped column (see :mod:`parse`), applies
-value maps, constants, hashing and derived line numbers, then ``check_stage`` marks rows that
-break the contract (required values, allowed values, ranges, timestamps in the future, keys
-repeated within the batch, references to rows that do not exist). Everything runs inside
-DuckDB over whole tables. Only generated identifiers reach the SQL text; every value taken
-from a preset or config (constants, value maps, salt, clock) is a bound parameter.
+``build_stage`` creates one temp table with the raw cells it needs and every mapped column
+parsed by its fast tier (see :mod:`parse`), then repairs, column by column, only the rows the
+fast tier could not type, with the exact rules and their reasons. ``check_stage`` then marks
+rows that break the contract (required values, ranges, timestamps in the future, keys repeated
+within the batch, references to rows that do not exist): one scan counts every check, and only
+checks that fail somewhere get a column, filled for the failing rows alone. Everything runs
+inside DuckDB over whole tables. Only generated identifiers reach the SQL text; every value
+taken from a preset or config (constants, value maps, salt, clock) is a bound parameter.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 
 from luopan.ingest.mapping import ResolvedOutput
-from luopan.ingest.parse import hash_expr, parse_expr
+from luopan.ingest.parse import ParsePlan, exact_select, hash_expr, parse_plan
 from luopan.tables import TABLES, duckdb_type
 
 __all__ = ["Stage", "build_stage", "check_stage"]
 
+_WS = "' ' || chr(9) || chr(10) || chr(13) || chr(12288) || chr(160)"
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
 
 @dataclass
 class Stage:
-    """A staged output: temp table ``name`` with canonical columns, ``_line`` and ``_e_*``."""
+    """A staged output: temp table ``name`` with canonical columns, ``_line``, raw cells
+    ``c<i>`` and the check columns listed in ``error_columns`` (reason text or NULL)."""
 
     name: str
     output: ResolvedOutput
@@ -46,41 +53,48 @@ class _Params:
         self.values[name] = value
         return f"${name}"
 
+    def used_by(self, sql: str) -> dict[str, Any]:
+        return {n: self.values[n] for n in _PARAM.findall(sql) if n in self.values}
 
-def _column_sql(out: ResolvedOutput, column: str, p: _Params, tz: str) -> tuple[str, str | None]:
-    """(value SQL, error SQL or None) for one canonical column."""
-    table = out.table
-    col = table.column(column)
+
+def _value_map(raw: str, mapping: dict[Any, Any], p: _Params) -> ParsePlan:
+    """Exact raw matches map directly; trimmed matches and unknown values take the rules."""
+    cases = " ".join(f"WHEN {p.add(k)} THEN {p.add(v)}" for k, v in mapping.items())
+    return ParsePlan(
+        f"(CASE {raw} {cases} ELSE NULL END)",
+        (
+            ("_n", f"nullif(trim(_c, {_WS}), '')"),
+            ("_v", f"CASE _n {cases} ELSE NULL END"),
+            ("_e", "CASE WHEN _n IS NOT NULL AND _v IS NULL THEN 'unknown value / 未知取值' END"),
+        ),
+    )
+
+
+def _column_plan(out: ResolvedOutput, column: str, p: _Params, tz: str) -> ParsePlan:
+    """Fast SQL and exact steps for one canonical column (steps empty: fast is exact)."""
+    col = out.table.column(column)
     spec = out.spec
     if column in spec.constants:
-        return f"CAST({p.add(spec.constants[column])} AS {duckdb_type(col.kind)})", None
+        return ParsePlan(f"CAST({p.add(spec.constants[column])} AS {duckdb_type(col.kind)})", ())
     if column not in out.positions:
-        return f"CAST(NULL AS {duckdb_type(col.kind)})", None
+        return ParsePlan(f"CAST(NULL AS {duckdb_type(col.kind)})", ())
     raw = f'"c{out.positions[column]}"'
     cspec = spec.columns.get(column)
     if cspec is not None and cspec.hash_prefix is not None:
-        parsed = parse_expr("text", raw, tz=tz)
-        value = (
-            f"CASE WHEN {parsed.value} IS NULL THEN NULL ELSE "
-            f"{p.add(cspec.hash_prefix)} || substr(sha256($salt || {parsed.value}), 1, 20) END"
+        text = f"nullif(trim({raw}, {_WS}), '')"
+        return ParsePlan(
+            f"CASE WHEN {text} IS NULL THEN NULL ELSE "
+            f"{p.add(cspec.hash_prefix)} || substr(sha256($salt || {text}), 1, 20) END",
+            (),
         )
-        return value, None
     if col.kind == "pii":
-        return hash_expr(raw), None
+        return ParsePlan(hash_expr(raw), ())
     if column in spec.values or col.allowed:
-        parsed = parse_expr("text", raw, tz=tz)
         mapping = dict(spec.values.get(column, {}))
         for allowed in col.allowed or ():
             mapping.setdefault(allowed, allowed)
-        cases = " ".join(f"WHEN {p.add(k)} THEN {p.add(v)}" for k, v in mapping.items())
-        value = f"(CASE {parsed.value} {cases} ELSE NULL END)"
-        error = (
-            f"CASE WHEN {parsed.value} IS NOT NULL AND {value} IS NULL "
-            "THEN 'unknown value / 未知取值' END"
-        )
-        return value, error
-    parsed = parse_expr(col.kind, raw, tz=tz)
-    return parsed.value, parsed.error
+        return _value_map(raw, mapping, p)
+    return parse_plan(col.kind, raw, tz=tz)
 
 
 def build_stage(
@@ -92,38 +106,82 @@ def build_stage(
     tz: str,
     salt: str,
 ) -> Stage:
-    """Create temp table ``name``: typed canonical columns, ``_line`` and parse errors."""
+    """Create temp table ``name``: typed canonical columns, ``_line``, raw cells, parse errors."""
     p = _Params(f"{name}_p")
+    p.values["salt"] = salt
     table = out.table
-    selects: list[str] = []
-    errors: dict[str, str] = {}
-    exprs: dict[str, str] = {}
+    inner = ["_line"]
+    outer = ["_line"]
+    repairs: dict[str, ParsePlan] = {}
+    flags: list[str] = []
     for column in table.column_names:
         if column in out.spec.derive:
             continue
-        value, error = _column_sql(out, column, p, tz)
-        exprs[column] = value
-        selects.append(f'{value} AS "{column}"')
-        if error is not None:
-            selects.append(f'{error} AS "_e_{column}"')
-            errors[f"_e_{column}"] = column
+        plan = _column_plan(out, column, p, tz)
+        inner.append(f'{plan.fast} AS "{column}"')
+        outer.append(f'"{column}"')
+        if not plan.exact_only:
+            raw = f'"c{out.positions[column]}"'
+            inner.append(f'{raw} IS NOT NULL AS "_p_{column}"')
+            flags.append(f'CASE WHEN "_p_{column}" AND "{column}" IS NULL THEN {1 << len(repairs)} ELSE 0 END')
+            repairs[column] = plan
+    if len(repairs) > 62:
+        raise ValueError("more than 62 parsed columns in one output")
+    outer.append(f"CAST({' + '.join(flags) or '0'} AS BIGINT) AS _r")
+    sql = (
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(outer)} "
+        f"FROM (SELECT {', '.join(inner)} FROM {raw_table})"
+    )
+    con.execute(sql, p.used_by(sql))
+    errors = _repair(con, name, raw_table, out, repairs, p)
     for column in out.spec.derive:  # only row_number today
-        key = [exprs[k] for k in table.key if k in exprs]
-        selects.append(
-            f'CAST(row_number() OVER (PARTITION BY {", ".join(key)} ORDER BY _line) AS BIGINT) '
-            f'AS "{column}"'
+        key = ", ".join(f'"{k}"' for k in table.key if k != column)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT *, CAST(row_number() OVER "
+            f'(PARTITION BY {key} ORDER BY _line) AS BIGINT) AS "{column}" FROM {name}'
         )
-    body = f"SELECT _line, {', '.join(selects)} FROM {raw_table}"
     if out.spec.grouped:
-        body = _grouped(body, out, list(errors))
-    params = dict(p.values)
-    if "$salt" in body:
-        params["salt"] = salt
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {body}", params)
-    return Stage(name, out, errors, params)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_grouped(name, out, list(errors))}")
+    return Stage(name, out, errors, p.values)
 
 
-def _grouped(body: str, out: ResolvedOutput, error_cols: list[str]) -> str:
+def _repair(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    raw_table: str,
+    out: ResolvedOutput,
+    repairs: dict[str, ParsePlan],
+    p: _Params,
+) -> dict[str, str]:
+    """Apply the exact rules where the fast tier left a present cell untyped (bit set in _r).
+
+    Returns the error columns created (``_e_<column>``), only for columns with such a row.
+    """
+    if not repairs:
+        return {}
+    found = con.execute(f"SELECT bit_or(_r) FROM {name}").fetchone()
+    mask = int(found[0] or 0) if found else 0
+    errors: dict[str, str] = {}
+    for bit, (column, plan) in enumerate(repairs.items()):
+        if not mask & (1 << bit):
+            continue
+        raw = f'"c{out.positions[column]}"'
+        source = (
+            f"SELECT r._line, r.{raw} AS _c FROM {raw_table} r WHERE r._line IN "
+            f"(SELECT _line FROM {name} WHERE (_r & {1 << bit}) <> 0)"
+        )
+        err = f"_e_{column}"
+        con.execute(f'ALTER TABLE {name} ADD COLUMN "{err}" VARCHAR')
+        sql = (
+            f'UPDATE {name} SET "{column}" = x._v, "{err}" = x._e '
+            f"FROM ({exact_select(plan.steps, source)}) x WHERE {name}._line = x._line"
+        )
+        con.execute(sql, p.used_by(sql))
+        errors[err] = column
+    return errors
+
+
+def _grouped(name: str, out: ResolvedOutput, error_cols: list[str]) -> str:
     """Aggregate a line-level export to one row per key (orders from order-item rows)."""
     table = out.table
     parts = ["min(_line) AS _line"]
@@ -138,7 +196,63 @@ def _grouped(body: str, out: ResolvedOutput, error_cols: list[str]) -> str:
             parts.append(f'any_value("{column}" ORDER BY _line) AS "{column}"')
     parts += [f'any_value("{e}" ORDER BY _line) AS "{e}"' for e in error_cols]
     keys = ", ".join(f'"{k}"' for k in table.key)
-    return f"SELECT {', '.join(parts)} FROM ({body}) GROUP BY {keys}"
+    return f"SELECT {', '.join(parts)} FROM {name} GROUP BY {keys}"
+
+
+def _checks(stage: Stage, batch_tables: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(check column, SQL condition of a failing row, reason SQL, concerned column) list."""
+    table = stage.output.table
+    out = stage.output
+    checks: list[tuple[str, str, str]] = []
+    for col in table.columns:
+        if col.required and col.name not in out.spec.derive:
+            cond = f'"{col.name}" IS NULL'
+            if f"_e_{col.name}" in stage.error_columns:
+                cond += f' AND "_e_{col.name}" IS NULL'
+            checks.append((f"_c_req_{col.name}", cond, col.name))
+        if col.min_value is not None and col.kind in ("int", "decimal", "float"):
+            checks.append((f"_c_min_{col.name}", f'"{col.name}" < {float(col.min_value)!r}',
+                           col.name))
+        if col.kind == "timestamp":
+            checks.append((f"_c_future_{col.name}", f'"{col.name}" > $now + INTERVAL 1 HOUR',
+                           col.name))
+    if table.name == "order_lines":
+        checks.append(("_c_return", "quantity < 0 AND NOT coalesce(paid_amount < 0, false)",
+                       "quantity"))
+    for ref in table.references:
+        if out.spec.creates_customers and ref.table == "customers":
+            continue
+        if not all(c in out.positions or c in out.spec.constants for c in ref.columns):
+            continue
+        on = " AND ".join(f'r."{t}" = s."{c}"' for c, t in zip(ref.columns, ref.to_columns, strict=True))
+        cols = ", ".join(f'"{t}"' for t in ref.to_columns)
+        sources = [f'SELECT {cols} FROM "{ref.table}"']
+        if ref.table in batch_tables:
+            sources.append(f"SELECT {cols} FROM {batch_tables[ref.table]}")
+        present = " AND ".join(f's."{c}" IS NOT NULL' for c in ref.columns)
+        checks.append(
+            (f"_c_ref_{ref.table}",
+             f"{present} AND NOT EXISTS (SELECT 1 FROM ({' UNION ALL '.join(sources)}) r "
+             f"WHERE {on})",
+             ref.columns[0])
+        )
+    return checks
+
+
+def _reason(check: str, stage: Stage) -> str:
+    table = stage.output.table
+    if check.startswith("_c_req_"):
+        return "required value is empty / 必填值为空"
+    if check.startswith("_c_min_"):
+        col = table.column(check.removeprefix("_c_min_"))
+        return f"below the minimum {col.min_value:g} / 小于最小值"
+    if check.startswith("_c_future_"):
+        return "timestamp is in the future / 时间晚于当前时间"
+    if check == "_c_return":
+        return ("negative quantity is only allowed on a return line (negative paid_amount)"
+                " / 负数量仅允许用于退货行（实付金额为负）")
+    ref = check.removeprefix("_c_ref_")
+    return f"not found in {ref} / 在 {TABLES[ref].zh} 中不存在"
 
 
 def check_stage(
@@ -148,92 +262,50 @@ def check_stage(
     now: Any,
     batch_tables: dict[str, str],
 ) -> None:
-    """Add check columns ``_c_*`` (reason text or NULL) to the staged table.
+    """Add a check column ``_c_*`` (reason text) for every check some row fails.
 
     Args:
         now: local-time 'now'; timestamps later than now + 1 hour are rejected.
         batch_tables: canonical table -> staged table of this batch with rows that passed, so
             references may point at rows loaded in the same batch (orders of a line-level file).
     """
-    table = stage.output.table
     name = stage.name
-    checks: list[tuple[str, str, str]] = []  # (check column, SQL, concerned column)
-    for col in table.columns:
-        if col.required and col.name not in stage.output.spec.derive:
-            checks.append(
-                (f"_c_req_{col.name}",
-                 f"""CASE WHEN "{col.name}" IS NULL AND "_e_{col.name}" IS NULL
-                     THEN 'required value is empty / 必填值为空' END"""
-                 if f"_e_{col.name}" in stage.error_columns else
-                 f"""CASE WHEN "{col.name}" IS NULL THEN 'required value is empty / 必填值为空' END""",
-                 col.name)
-            )
-        if col.min_value is not None and col.kind in ("int", "decimal", "float"):
-            checks.append(
-                (f"_c_min_{col.name}",
-                 f"""CASE WHEN "{col.name}" < {float(col.min_value)!r}
-                     THEN 'below the minimum {col.min_value:g} / 小于最小值' END""",
-                 col.name)
-            )
-        if col.kind == "timestamp":
-            checks.append(
-                (f"_c_future_{col.name}",
-                 f"""CASE WHEN "{col.name}" > $now + INTERVAL 1 HOUR
-                     THEN 'timestamp is in the future / 时间晚于当前时间' END""",
-                 col.name)
-            )
-    if table.name == "order_lines":
-        checks.append(
-            ("_c_return",
-             """CASE WHEN quantity < 0 AND NOT coalesce(paid_amount < 0, false)
-                THEN 'negative quantity is only allowed on a return line (negative paid_amount)'
-                     || ' / 负数量仅允许用于退货行（实付金额为负）' END""",
-             "quantity")
-        )
-    for ref in table.references:
-        if stage.output.spec.creates_customers and ref.table == "customers":
+    checks = _checks(stage, batch_tables)
+    keys = ", ".join(f'"{k}"' for k in stage.output.table.key)
+    counts_sql = (
+        "SELECT count(*), (SELECT count(*) FROM (SELECT hash(" + keys + f") AS h FROM {name} "
+        "GROUP BY h))" + "".join(f", count_if({cond})" for _, cond, _ in checks)
+        + f" FROM {name} s"
+    )
+    counts = con.execute(counts_sql, {"now": now} if "$now" in counts_sql else {}).fetchone()
+    assert counts is not None
+    for (check, cond, concerned), n in zip(checks, counts[2:], strict=True):
+        if not n:
             continue
-        if not all(c in stage.output.positions or c in stage.output.spec.constants
-                   for c in ref.columns):
-            continue
-        on = " AND ".join(f'r."{t}" = s."{c}"' for c, t in zip(ref.columns, ref.to_columns, strict=True))
-        sources = [f'SELECT {", ".join(f"{chr(34)}{t}{chr(34)}" for t in ref.to_columns)} FROM "{ref.table}"']
-        if ref.table in batch_tables:
-            sources.append(
-                f'SELECT {", ".join(f"{chr(34)}{t}{chr(34)}" for t in ref.to_columns)} '
-                f"FROM {batch_tables[ref.table]}"
-            )
-        present = " AND ".join(f's."{c}" IS NOT NULL' for c in ref.columns)
-        checks.append(
-            (f"_c_ref_{ref.table}",
-             f"""CASE WHEN {present} AND NOT EXISTS (SELECT 1 FROM ({' UNION ALL '.join(sources)}) r
-                 WHERE {on}) THEN 'not found in {ref.table} / 在 {TABLES[ref.table].zh} 中不存在' END""",
-             ref.columns[0])
-        )
-    select = "".join(f", {sql} AS {c}" for c, sql, _ in checks)
-    sql = f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT s.*{select} FROM {name} s"
-    con.execute(sql, {"now": now} if "$now" in sql else {})
-    for c, _, concerned in checks:
-        stage.error_columns[c] = concerned
-    _mark_duplicate_keys(con, stage)
+        con.execute(f"ALTER TABLE {name} ADD COLUMN {check} VARCHAR")
+        sql = f"UPDATE {name} s SET {check} = $reason WHERE {cond}"
+        params: dict[str, Any] = {"reason": _reason(check, stage)}
+        if "$now" in sql:
+            params["now"] = now
+        con.execute(sql, params)
+        stage.error_columns[check] = concerned
+    if counts[0] != counts[1]:  # equal key hashes: some key may repeat (exact check below)
+        _mark_duplicate_keys(con, stage)
 
 
 def _mark_duplicate_keys(con: duckdb.DuckDBPyConnection, stage: Stage) -> None:
     """Mark repeated keys within the batch; the first occurrence (by line) wins."""
     keys = ", ".join(f'"{k}"' for k in stage.output.table.key)
-    row = con.execute(
-        f"SELECT count(*), count(DISTINCT ({keys})) FROM {stage.name}"
-    ).fetchone()
-    assert row is not None
     col = "_c_dupkey"
-    if row[0] == row[1]:
-        con.execute(f"ALTER TABLE {stage.name} ADD COLUMN {col} VARCHAR")
-    else:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {stage.name} AS SELECT *,
-            CASE WHEN row_number() OVER (PARTITION BY {keys} ORDER BY _line) > 1
-                 THEN 'duplicate key with different values (first at line '
-                      || min(_line) OVER (PARTITION BY {keys}) || ') / 主键重复且内容不同'
-            END AS {col} FROM {stage.name}"""
-        )
-    stage.error_columns[col] = stage.output.table.key[0]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {stage.name} AS SELECT *,
+        CASE WHEN row_number() OVER (PARTITION BY {keys} ORDER BY _line) > 1
+             THEN 'duplicate key with different values (first at line '
+                  || min(_line) OVER (PARTITION BY {keys}) || ') / 主键重复且内容不同'
+        END AS {col} FROM {stage.name}"""
+    )
+    found = con.execute(f"SELECT count({col}) FROM {stage.name}").fetchone()
+    if found and found[0]:
+        stage.error_columns[col] = stage.output.table.key[0]
+    else:  # a hash collision, not a repeat
+        con.execute(f"ALTER TABLE {stage.name} DROP COLUMN {col}")
