@@ -248,5 +248,10 @@ def tickets(
     df["resolved_at"] = df["created_at"] + pd.to_timedelta(
         rng.integers(1800, 3 * 86400, len(df)), "s"
     )
+    # The export is taken at the world's end: later tickets do not exist yet, later
+    # resolutions have not happened (the ticket is still open).
+    cutoff = pd.Timestamp(cal.end) + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+    df = df[df["created_at"] <= cutoff].reset_index(drop=True)
+    df["resolved_at"] = df["resolved_at"].where(df["resolved_at"] <= cutoff)
     df.insert(0, "ticket_id", ["TK" + str(i + 1).zfill(8) for i in range(len(df))])
     return df

@@ -103,6 +103,21 @@ def _dedupe_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> list[tuple[int,
     return [(int(a), int(b)) for a, b in dups]
 
 
+def _keyed_on_cells(out: ResolvedOutput) -> bool:
+    """True when every key column of the output is parsed from a cell of the row."""
+    spec = out.spec
+    return not spec.grouped and all(
+        k in out.positions and k not in spec.derive and k not in spec.constants
+        for k in out.table.key
+    )
+
+
+def _drop_stages(con: duckdb.DuckDBPyConnection, stages: list[Stage]) -> None:
+    for stage in stages:
+        con.execute(f"DROP VIEW IF EXISTS {stage.name}_good")
+        con.execute(f"DROP TABLE IF EXISTS {stage.name}")
+
+
 def _good_view(con: duckdb.DuckDBPyConnection, stage: Stage) -> str:
     name = f"{stage.name}_good"
     cond = " AND ".join(f'"{c}" IS NULL' for c in stage.error_columns) or "TRUE"
@@ -204,7 +219,6 @@ def _load_batch(
     raw = read(con, f"raw_{batch}")
     stages: list[Stage] = []
     try:
-        dups = _dedupe_raw(con, raw)
         outputs = source.outputs()
         resolved: list[ResolvedOutput] = [
             resolve_output(t, outputs[t], raw.headers, where=rel)
@@ -212,12 +226,28 @@ def _load_batch(
         ]
         tz = ws.config.timezone
         now = now_local(ws)
-        good: dict[str, str] = {}
-        for i, out in enumerate(resolved):
-            stage = build_stage(con, raw.table, out, name=f"stg_{batch}_{i}", tz=tz, salt=ws.salt)
-            stages.append(stage)
-            check_stage(con, stage, now=now, batch_tables=good)
-            good[out.table.name] = _good_view(con, stage)
+
+        def stage_all() -> dict[str, str]:
+            _drop_stages(con, stages)
+            stages.clear()
+            good: dict[str, str] = {}
+            for i, out in enumerate(resolved):
+                stage = build_stage(
+                    con, raw.table, out, name=f"stg_{batch}_{i}", tz=tz, salt=ws.salt
+                )
+                stages.append(stage)
+                check_stage(con, stage, now=now, batch_tables=good)
+                good[out.table.name] = _good_view(con, stage)
+            return good
+
+        good = stage_all()
+        dups: list[tuple[int, int]] = []
+        # Identical rows give identical keys: when one output keyed on file columns has no
+        # repeated key, the file has no exact duplicate row and the row-hash pass is skipped.
+        if not any(s.keys_unique and _keyed_on_cells(s.output) for s in stages):
+            dups = _dedupe_raw(con, raw)
+            if dups:
+                good = stage_all()
 
         lineage = {"source": source.name, "batch": batch, "loaded": started}
         result = FileResult(
@@ -258,9 +288,7 @@ def _load_batch(
             con.execute("ROLLBACK")
             raise
     finally:
-        for stage in stages:
-            con.execute(f"DROP VIEW IF EXISTS {stage.name}_good")
-            con.execute(f"DROP TABLE IF EXISTS {stage.name}")
+        _drop_stages(con, stages)
         con.execute(f"DROP TABLE IF EXISTS {raw.table}")
     if qrows:
         result.quarantine_file = _write_quarantine(ws, source.name, batch, rel, qrows)

@@ -9,12 +9,13 @@ Python and never enter SQL; file paths and keys are bound as parameters.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import functools
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,13 +128,32 @@ def read_file(
             fix=f"export the data as one of {supported}",
         )
     _ident(table)
-    if fmt in ("csv", "tsv"):
-        return _read_csv(path, con, table, encoding, delimiter, Path(workdir), fmt)
-    if fmt == "xlsx":
-        return _read_xlsx(path, con, table, sheet)
-    if fmt == "parquet":
-        return _read_parquet(path, con, table)
-    return _read_jsonl(path, con, table, encoding, Path(workdir))
+    with _ordered(con):
+        if fmt in ("csv", "tsv"):
+            return _read_csv(path, con, table, encoding, delimiter, Path(workdir), fmt)
+        if fmt == "xlsx":
+            return _read_xlsx(path, con, table, sheet)
+        if fmt == "parquet":
+            return _read_parquet(path, con, table)
+        return _read_jsonl(path, con, table, encoding, Path(workdir))
+
+
+@contextlib.contextmanager
+def _ordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Keep file order while reading (line numbers come from row order), then restore.
+
+    Everything after the read carries ``_line`` explicitly, so the warehouse connection runs
+    without insertion order otherwise: DuckDB then writes large inserts in parallel, straight
+    to the file.
+    """
+    row = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    before = bool(row[0]) if row else True
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        yield
+    finally:
+        if not before:
+            con.execute("SET preserve_insertion_order = false")
 
 
 # ---- CSV / TSV ----------------------------------------------------------------------------

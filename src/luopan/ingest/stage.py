@@ -37,6 +37,7 @@ class Stage:
     output: ResolvedOutput
     error_columns: dict[str, str]  # check column -> canonical column it concerns (or "")
     params: dict[str, Any] = field(default_factory=dict)
+    keys_unique: bool = False  # set by check_stage: no key repeats within the batch
 
     @property
     def table(self) -> str:
@@ -289,12 +290,15 @@ def check_stage(
             params["now"] = now
         con.execute(sql, params)
         stage.error_columns[check] = concerned
-    if counts[0] != counts[1]:  # equal key hashes: some key may repeat (exact check below)
-        _mark_duplicate_keys(con, stage)
+    stage.keys_unique = counts[0] == counts[1]
+    if not stage.keys_unique:  # equal key hashes: some key may repeat (exact check below)
+        stage.keys_unique = not _mark_duplicate_keys(con, stage)
 
 
-def _mark_duplicate_keys(con: duckdb.DuckDBPyConnection, stage: Stage) -> None:
-    """Mark repeated keys within the batch; the first occurrence (by line) wins."""
+def _mark_duplicate_keys(con: duckdb.DuckDBPyConnection, stage: Stage) -> bool:
+    """Mark repeated keys within the batch; the first occurrence (by line) wins.
+
+    Returns whether some key repeats (False: the equal hashes were a collision)."""
     keys = ", ".join(f'"{k}"' for k in stage.output.table.key)
     col = "_c_dupkey"
     con.execute(
@@ -307,5 +311,6 @@ def _mark_duplicate_keys(con: duckdb.DuckDBPyConnection, stage: Stage) -> None:
     found = con.execute(f"SELECT count({col}) FROM {stage.name}").fetchone()
     if found and found[0]:
         stage.error_columns[col] = stage.output.table.key[0]
-    else:  # a hash collision, not a repeat
-        con.execute(f"ALTER TABLE {stage.name} DROP COLUMN {col}")
+        return True
+    con.execute(f"ALTER TABLE {stage.name} DROP COLUMN {col}")  # a hash collision
+    return False

@@ -81,7 +81,7 @@ class Warehouse:
     def __init__(self, path: Path, *, memory_limit: str | None = None) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        config: dict[str, Any] = {"preserve_insertion_order": True}
+        config: dict[str, Any] = {"preserve_insertion_order": False}  # readers restore it
         if memory_limit:
             config["memory_limit"] = memory_limit
         try:
