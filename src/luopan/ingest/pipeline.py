@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -28,7 +29,7 @@ from luopan.errors import LuopanError
 from luopan.ingest.mapping import ResolvedOutput, resolve_output
 from luopan.ingest.quarantine import QuarantineRow, quarantine_rows
 from luopan.ingest.readers import RawFile, read_file, scan_file
-from luopan.ingest.stage import Stage, build_stage, check_stage
+from luopan.ingest.stage import Stage, bind, build_stage, check_stage
 from luopan.warehouse.store import LOADS_TABLE, QUARANTINE_TABLE, Warehouse
 from luopan.workspace import Workspace
 
@@ -103,6 +104,11 @@ def _dedupe_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> list[tuple[int,
     return [(int(a), int(b)) for a, b in dups]
 
 
+def _params(stages: list[Stage]) -> dict[str, Any]:
+    """Bound values of every stage of the batch (names are unique per stage)."""
+    return {k: v for s in stages for k, v in s.params.items()}
+
+
 def _keyed_on_cells(out: ResolvedOutput) -> bool:
     """True when every key column of the output is parsed from a cell of the row."""
     spec = out.spec
@@ -119,40 +125,42 @@ def _drop_stages(con: duckdb.DuckDBPyConnection, stages: list[Stage]) -> None:
 
 
 def _good_view(con: duckdb.DuckDBPyConnection, stage: Stage) -> str:
+    """The relation of the rows that passed (a virtual stage passed whole)."""
+    if stage.select is not None:
+        return stage.relation
     name = f"{stage.name}_good"
     cond = " AND ".join(f'"{c}" IS NULL' for c in stage.error_columns) or "TRUE"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {stage.name} WHERE {cond}")
     return name
 
 
-def _upsert(con: duckdb.DuckDBPyConnection, stage: Stage, good: str, lineage: dict) -> int:
+def _upsert(
+    con: duckdb.DuckDBPyConnection, stage: Stage, good: str, lineage: dict[str, Any]
+) -> int:
     table = stage.output.table
     cols = ", ".join(f'"{c}"' for c in table.column_names)
     keys = " AND ".join(f't."{k}" = g."{k}"' for k in table.key)
     if con.execute(f'SELECT EXISTS (SELECT 1 FROM "{table.name}")').fetchone() == (True,):
-        con.execute(
-            f'DELETE FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM {good} g WHERE {keys})'
-        )
-    n = con.execute(
+        sql = f'DELETE FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM {good} g WHERE {keys})'
+        con.execute(sql, bind(sql, lineage))
+    sql = (
         f'INSERT INTO "{table.name}" ({cols}, _source, _batch_id, _loaded_at, _line) '
-        f"SELECT {cols}, $source, $batch, $loaded, _line FROM {good}",
-        lineage,
-    ).fetchone()
+        f"SELECT {cols}, $source, $batch, $loaded, _line FROM {good}"
+    )
+    n = con.execute(sql, bind(sql, lineage)).fetchone()
     return int(n[0]) if n else 0
 
 
-def _create_customers(con: duckdb.DuckDBPyConnection, good: str, lineage: dict) -> int:
-    n = con.execute(
-        f"""INSERT INTO customers (customer_id, first_seen_at, acquisition_channel,
+def _create_customers(con: duckdb.DuckDBPyConnection, good: str, lineage: dict[str, Any]) -> int:
+    sql = f"""INSERT INTO customers (customer_id, first_seen_at, acquisition_channel,
                                    _source, _batch_id, _loaded_at, _line)
             SELECT customer_id, min(ordered_at), arg_min(channel, ordered_at),
                    $source, $batch, $loaded, min(_line)
             FROM {good} g
             WHERE customer_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = g.customer_id)
-            GROUP BY customer_id""",
-        lineage,
-    ).fetchone()
+            GROUP BY customer_id"""
+    n = con.execute(sql, bind(sql, lineage)).fetchone()
     return int(n[0]) if n else 0
 
 
@@ -236,7 +244,7 @@ def _load_batch(
                     con, raw.table, out, name=f"stg_{batch}_{i}", tz=tz, salt=ws.salt
                 )
                 stages.append(stage)
-                check_stage(con, stage, now=now, batch_tables=good)
+                check_stage(con, stage, now=now, batch_tables=good, params=_params(stages))
                 good[out.table.name] = _good_view(con, stage)
             return good
 
@@ -249,7 +257,9 @@ def _load_batch(
             if dups:
                 good = stage_all()
 
-        lineage = {"source": source.name, "batch": batch, "loaded": started}
+        lineage = {
+            **_params(stages), "source": source.name, "batch": batch, "loaded": started
+        }
         result = FileResult(
             source.name, rel, "loaded", batch, rows_read=raw.rows + len(raw.rejects)
         )

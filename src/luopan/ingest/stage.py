@@ -22,7 +22,7 @@ from luopan.ingest.mapping import ResolvedOutput
 from luopan.ingest.parse import ParsePlan, exact_select, hash_expr, parse_plan
 from luopan.tables import TABLES, duckdb_type
 
-__all__ = ["Stage", "build_stage", "check_stage"]
+__all__ = ["Stage", "bind", "build_stage", "check_stage"]
 
 _WS = "' ' || chr(9) || chr(10) || chr(13) || chr(12288) || chr(160)"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -30,18 +30,36 @@ _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 @dataclass
 class Stage:
-    """A staged output: temp table ``name`` with canonical columns, ``_line``, raw cells
-    ``c<i>`` and the check columns listed in ``error_columns`` (reason text or NULL)."""
+    """A staged output.
+
+    Materialized: temp table ``name`` with canonical columns, ``_line``, ``_r`` (repair flags)
+    and the check columns listed in ``error_columns`` (reason text or NULL). Virtual (a clean
+    file, the common case): ``select`` is the parsing query over the raw table, every check
+    passed, and the rows go straight from the raw table to the warehouse with no copy between.
+    """
 
     name: str
     output: ResolvedOutput
     error_columns: dict[str, str]  # check column -> canonical column it concerns (or "")
     params: dict[str, Any] = field(default_factory=dict)
     keys_unique: bool = False  # set by check_stage: no key repeats within the batch
+    select: str | None = None  # the parsing query while the stage is virtual
+    raw_table: str = ""
+    repairs: dict[str, ParsePlan] = field(default_factory=dict)
 
     @property
     def table(self) -> str:
         return self.output.table.name
+
+    @property
+    def relation(self) -> str:
+        """What to select rows from: the temp table, or the parsing query in parentheses."""
+        return self.name if self.select is None else f"({self.select})"
+
+
+def bind(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The named parameters ``sql`` uses, taken from ``params`` (DuckDB rejects extras)."""
+    return {n: params[n] for n in _PARAM.findall(sql) if n in params}
 
 
 class _Params:
@@ -129,21 +147,34 @@ def build_stage(
     if len(repairs) > 62:
         raise ValueError("more than 62 parsed columns in one output")
     outer.append(f"CAST({' + '.join(flags) or '0'} AS BIGINT) AS _r")
-    sql = (
-        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(outer)} "
-        f"FROM (SELECT {', '.join(inner)} FROM {raw_table})"
+    select = f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {raw_table})"
+    stage = Stage(name, out, {}, p.values, select=select, raw_table=raw_table, repairs=repairs)
+    if out.spec.derive or out.spec.grouped:
+        _materialize(con, stage)
+    return stage
+
+
+def _materialize(con: duckdb.DuckDBPyConnection, stage: Stage) -> None:
+    """Turn a virtual stage into its temp table: repair, derive line numbers, aggregate."""
+    assert stage.select is not None
+    name, out = stage.name, stage.output
+    sql = f"CREATE OR REPLACE TEMP TABLE {name} AS {stage.select}"
+    con.execute(sql, bind(sql, stage.params))
+    stage.select = None
+    stage.error_columns.update(
+        _repair(con, name, stage.raw_table, out, stage.repairs, stage.params)
     )
-    con.execute(sql, p.used_by(sql))
-    errors = _repair(con, name, raw_table, out, repairs, p)
     for column in out.spec.derive:  # only row_number today
-        key = ", ".join(f'"{k}"' for k in table.key if k != column)
+        key = ", ".join(f'"{k}"' for k in out.table.key if k != column)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT *, CAST(row_number() OVER "
             f'(PARTITION BY {key} ORDER BY _line) AS BIGINT) AS "{column}" FROM {name}'
         )
     if out.spec.grouped:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_grouped(name, out, list(errors))}")
-    return Stage(name, out, errors, p.values)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS "
+            f"{_grouped(name, out, list(stage.error_columns))}"
+        )
 
 
 def _repair(
@@ -152,7 +183,7 @@ def _repair(
     raw_table: str,
     out: ResolvedOutput,
     repairs: dict[str, ParsePlan],
-    p: _Params,
+    params: dict[str, Any],
 ) -> dict[str, str]:
     """Apply the exact rules where the fast tier left a present cell untyped (bit set in _r).
 
@@ -177,7 +208,7 @@ def _repair(
             f'UPDATE {name} SET "{column}" = x._v, "{err}" = x._e '
             f"FROM ({exact_select(plan.steps, source)}) x WHERE {name}._line = x._line"
         )
-        con.execute(sql, p.used_by(sql))
+        con.execute(sql, bind(sql, params))
         errors[err] = column
     return errors
 
@@ -262,35 +293,52 @@ def check_stage(
     *,
     now: Any,
     batch_tables: dict[str, str],
+    params: dict[str, Any] | None = None,
 ) -> None:
     """Add a check column ``_c_*`` (reason text) for every check some row fails.
 
+    One scan counts every check (and, for a virtual stage, the cells the fast tier could not
+    type). A virtual stage that is clean stays virtual; otherwise it is materialized, repaired
+    and checked again.
+
     Args:
         now: local-time 'now'; timestamps later than now + 1 hour are rejected.
-        batch_tables: canonical table -> staged table of this batch with rows that passed, so
+        batch_tables: canonical table -> relation of this batch's rows that passed, so
             references may point at rows loaded in the same batch (orders of a line-level file).
+        params: parameters of those relations (virtual stages of the same batch).
     """
-    name = stage.name
     checks = _checks(stage, batch_tables)
     keys = ", ".join(f'"{k}"' for k in stage.output.table.key)
+    rel = stage.relation
+    virtual = stage.select is not None
+    # One scan: group by key hash (parallel); the number of groups is the number of distinct
+    # keys unless two keys share a hash, which only sends us to the exact check.
+    per_group = "".join(f", count_if({cond}) AS k{i}" for i, (_, cond, _) in enumerate(checks))
     counts_sql = (
-        "SELECT count(*), (SELECT count(*) FROM (SELECT hash(" + keys + f") AS h FROM {name} "
-        "GROUP BY h))" + "".join(f", count_if({cond})" for _, cond, _ in checks)
-        + f" FROM {name} s"
+        "SELECT sum(n), count(*), bit_or(r)"
+        + "".join(f", sum(k{i})" for i in range(len(checks)))
+        + f" FROM (SELECT count(*) AS n, bit_or({'_r' if virtual else '0'}) AS r{per_group} "
+        + f"FROM (SELECT *, hash({keys}) AS _h FROM {rel} s) s GROUP BY _h)"
     )
-    counts = con.execute(counts_sql, {"now": now} if "$now" in counts_sql else {}).fetchone()
+    values = {**(params or {}), **stage.params, "now": now}
+    counts = con.execute(counts_sql, bind(counts_sql, values)).fetchone()
     assert counts is not None
-    for (check, cond, concerned), n in zip(checks, counts[2:], strict=True):
+    if virtual:
+        if (counts[0] or 0) == counts[1] and not counts[2] and not any(counts[3:]):
+            stage.keys_unique = True
+            return
+        _materialize(con, stage)
+        check_stage(con, stage, now=now, batch_tables=batch_tables, params=params)
+        return
+    name = stage.name
+    for (check, cond, concerned), n in zip(checks, counts[3:], strict=True):
         if not n:
             continue
         con.execute(f"ALTER TABLE {name} ADD COLUMN {check} VARCHAR")
         sql = f"UPDATE {name} s SET {check} = $reason WHERE {cond}"
-        params: dict[str, Any] = {"reason": _reason(check, stage)}
-        if "$now" in sql:
-            params["now"] = now
-        con.execute(sql, params)
+        con.execute(sql, bind(sql, {**values, "reason": _reason(check, stage)}))
         stage.error_columns[check] = concerned
-    stage.keys_unique = counts[0] == counts[1]
+    stage.keys_unique = (counts[0] or 0) == counts[1]
     if not stage.keys_unique:  # equal key hashes: some key may repeat (exact check below)
         stage.keys_unique = not _mark_duplicate_keys(con, stage)
 
