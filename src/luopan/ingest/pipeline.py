@@ -125,9 +125,6 @@ def _drop_stages(con: duckdb.DuckDBPyConnection, stages: list[Stage]) -> None:
 
 
 def _good_view(con: duckdb.DuckDBPyConnection, stage: Stage) -> str:
-    """The relation of the rows that passed (a virtual stage passed whole)."""
-    if stage.select is not None:
-        return stage.relation
     name = f"{stage.name}_good"
     cond = " AND ".join(f'"{c}" IS NULL' for c in stage.error_columns) or "TRUE"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {stage.name} WHERE {cond}")

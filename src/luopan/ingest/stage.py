@@ -30,31 +30,18 @@ _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 @dataclass
 class Stage:
-    """A staged output.
-
-    Materialized: temp table ``name`` with canonical columns, ``_line``, ``_r`` (repair flags)
-    and the check columns listed in ``error_columns`` (reason text or NULL). Virtual (a clean
-    file, the common case): ``select`` is the parsing query over the raw table, every check
-    passed, and the rows go straight from the raw table to the warehouse with no copy between.
-    """
+    """A staged output: temp table ``name`` with canonical columns, ``_line``, ``_r`` (repair
+    flags) and the check columns listed in ``error_columns`` (reason text or NULL)."""
 
     name: str
     output: ResolvedOutput
     error_columns: dict[str, str]  # check column -> canonical column it concerns (or "")
     params: dict[str, Any] = field(default_factory=dict)
     keys_unique: bool = False  # set by check_stage: no key repeats within the batch
-    select: str | None = None  # the parsing query while the stage is virtual
-    raw_table: str = ""
-    repairs: dict[str, ParsePlan] = field(default_factory=dict)
 
     @property
     def table(self) -> str:
         return self.output.table.name
-
-    @property
-    def relation(self) -> str:
-        """What to select rows from: the temp table, or the parsing query in parentheses."""
-        return self.name if self.select is None else f"({self.select})"
 
 
 def bind(sql: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -147,23 +134,15 @@ def build_stage(
     if len(repairs) > 62:
         raise ValueError("more than 62 parsed columns in one output")
     outer.append(f"CAST({' + '.join(flags) or '0'} AS BIGINT) AS _r")
-    select = f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {raw_table})"
-    stage = Stage(name, out, {}, p.values, select=select, raw_table=raw_table, repairs=repairs)
-    if out.spec.derive or out.spec.grouped:
-        _materialize(con, stage)
-    return stage
-
-
-def _materialize(con: duckdb.DuckDBPyConnection, stage: Stage) -> None:
-    """Turn a virtual stage into its temp table: repair, derive line numbers, aggregate."""
-    assert stage.select is not None
-    name, out = stage.name, stage.output
-    sql = f"CREATE OR REPLACE TEMP TABLE {name} AS {stage.select}"
-    con.execute(sql, bind(sql, stage.params))
-    stage.select = None
-    stage.error_columns.update(
-        _repair(con, name, stage.raw_table, out, stage.repairs, stage.params)
+    # The parse is the costly part (a second pass would cost more than this one copy), so
+    # the typed rows are materialized once and everything after reads the temp table.
+    sql = (
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(outer)} "
+        f"FROM (SELECT {', '.join(inner)} FROM {raw_table})"
     )
+    con.execute(sql, bind(sql, p.values))
+    stage = Stage(name, out, {}, p.values)
+    stage.error_columns.update(_repair(con, name, raw_table, out, repairs, p.values))
     for column in out.spec.derive:  # only row_number today
         key = ", ".join(f'"{k}"' for k in out.table.key if k != column)
         con.execute(
@@ -175,6 +154,7 @@ def _materialize(con: duckdb.DuckDBPyConnection, stage: Stage) -> None:
             f"CREATE OR REPLACE TEMP TABLE {name} AS "
             f"{_grouped(name, out, list(stage.error_columns))}"
         )
+    return stage
 
 
 def _repair(
@@ -297,41 +277,30 @@ def check_stage(
 ) -> None:
     """Add a check column ``_c_*`` (reason text) for every check some row fails.
 
-    One scan counts every check (and, for a virtual stage, the cells the fast tier could not
-    type). A virtual stage that is clean stays virtual; otherwise it is materialized, repaired
-    and checked again.
+    One scan counts every check; only checks some row fails get a column, filled for those
+    rows alone.
 
     Args:
         now: local-time 'now'; timestamps later than now + 1 hour are rejected.
-        batch_tables: canonical table -> relation of this batch's rows that passed, so
+        batch_tables: canonical table -> view of this batch's rows that passed, so
             references may point at rows loaded in the same batch (orders of a line-level file).
-        params: parameters of those relations (virtual stages of the same batch).
+        params: bound values those views need, if any.
     """
     checks = _checks(stage, batch_tables)
     keys = ", ".join(f'"{k}"' for k in stage.output.table.key)
-    rel = stage.relation
-    virtual = stage.select is not None
     # One scan: group by key hash (parallel); the number of groups is the number of distinct
     # keys unless two keys share a hash, which only sends us to the exact check.
     per_group = "".join(f", count_if({cond}) AS k{i}" for i, (_, cond, _) in enumerate(checks))
     counts_sql = (
-        "SELECT sum(n), count(*), bit_or(r)"
-        + "".join(f", sum(k{i})" for i in range(len(checks)))
-        + f" FROM (SELECT count(*) AS n, bit_or({'_r' if virtual else '0'}) AS r{per_group} "
-        + f"FROM (SELECT *, hash({keys}) AS _h FROM {rel} s) s GROUP BY _h)"
+        "SELECT sum(n), count(*)" + "".join(f", sum(k{i})" for i in range(len(checks)))
+        + f" FROM (SELECT count(*) AS n{per_group} "
+        + f"FROM (SELECT *, hash({keys}) AS _h FROM {stage.name} s) s GROUP BY _h)"
     )
     values = {**(params or {}), **stage.params, "now": now}
     counts = con.execute(counts_sql, bind(counts_sql, values)).fetchone()
     assert counts is not None
-    if virtual:
-        if (counts[0] or 0) == counts[1] and not counts[2] and not any(counts[3:]):
-            stage.keys_unique = True
-            return
-        _materialize(con, stage)
-        check_stage(con, stage, now=now, batch_tables=batch_tables, params=params)
-        return
     name = stage.name
-    for (check, cond, concerned), n in zip(checks, counts[3:], strict=True):
+    for (check, cond, concerned), n in zip(checks, counts[2:], strict=True):
         if not n:
             continue
         con.execute(f"ALTER TABLE {name} ADD COLUMN {check} VARCHAR")
