@@ -241,19 +241,21 @@ class TimedCon:
 
 
 def instrument() -> Timings:
-    from luopan.ingest import encoding, pipeline, readers, stage
+    from luopan.ingest import encoding, pipeline, stage
+    from luopan.ingest.readers import base, delimited
     from luopan.warehouse import store
 
     t = Timings()
     # pipeline-level phases (names looked up in luopan.ingest.pipeline's namespace)
-    for name in ("_fingerprint", "read_file", "_dedupe_raw", "resolve_output", "build_stage",
+    for name in ("scan_file", "read_file", "_dedupe_raw", "resolve_output", "build_stage",
                  "check_stage", "_good_view", "quarantine_rows", "_upsert", "_create_customers",
                  "_write_quarantine"):
         t.wrap(pipeline, name, f"pipeline.{name}")
     # inside read_file
     for name in ("_fingerprint", "detect_encoding", "to_utf8", "_read_header", "_lines_at",
                  "_blank_lines", "_number_lines", "_shift_by_gaps", "_count"):
-        t.wrap(readers, name, f"readers.{name}")
+        t.wrap(delimited, name, f"readers.{name}")
+    t.wrap(base, "_scan", "readers.scan_file (sha256 + line count)")
     for name in ("_first_bad_byte",):
         t.wrap(encoding, name, f"encoding.{name}")
     t.wrap(stage, "_mark_duplicate_keys", "stage._mark_duplicate_keys")

@@ -161,9 +161,9 @@ def resolve_output(
         if column in spec.constants or column in spec.derive:
             continue
         for alias in _aliases(table, column, spec):
-            i = index.get(normalize_header(alias))
-            if i is not None:
-                positions[column] = i
+            found = index.get(normalize_header(alias))
+            if found is not None:
+                positions[column] = found
                 break
     missing = [
         c
