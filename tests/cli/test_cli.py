@@ -89,3 +89,16 @@ def test_docs_model_matches_the_page() -> None:
     r = luopan("docs", "model")
     page = (Path(__file__).resolve().parents[2] / "docs" / "canonical-model.md").read_text("utf-8")
     assert r.stdout == page + "\n"
+
+
+def test_sql_errors_and_usage_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    assert luopan("ingest", "-w", str(ws)).returncode == 0
+    r = luopan("sql", "-w", str(ws), "SELECT count(*) rows FROM orders")  # `rows` is a keyword
+    assert r.returncode == 1
+    assert 'syntax error at or near "rows"' in r.stderr and "quote names" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = luopan("sql", "-w", str(ws), "SELECT nope FROM orders")
+    assert r.returncode == 1 and "nope" in r.stderr and "Traceback" not in r.stderr
+    r = luopan("status", "--no-such-option")
+    assert r.returncode == 2 and "no-such-option" in r.stderr and "Traceback" not in r.stderr

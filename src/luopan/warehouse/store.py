@@ -146,7 +146,13 @@ def run_read_only(path: Path, sql: str, params: list[Any] | None = None) -> duck
     """
     if not path.exists():
         raise WarehouseError(f"{path}: no warehouse yet", fix="run `luopan ingest` first")
-    statements = duckdb.extract_statements(sql)
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise ReadOnlyQueryError(
+            f"query failed: {str(exc).splitlines()[0]}",
+            fix="check the SQL near the position shown; quote names that are SQL keywords",
+        ) from None
     if len(statements) != 1:
         raise ReadOnlyQueryError(
             f"expected exactly one statement, got {len(statements)}",
