@@ -22,8 +22,11 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: setup
-	$(BIN)/python benchmarks/ingest.py
+BENCH ?= $(basename $(notdir $(wildcard benchmarks/*.py)))
+
+bench: setup  # every benchmark (or BENCH="ingest rca"); each records its section of RESULTS.md
+	$(BIN)/python -m pip install -q -e '.[dev,db,spark,bench]'
+	@set -e; for b in $(BENCH); do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py; done
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

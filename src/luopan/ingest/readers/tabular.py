@@ -19,8 +19,10 @@ _NESTED = ("STRUCT", "MAP", "UNION")
 
 def _cell_text(value: Any) -> str | None:
     """A cell as the user sees it; float cells with ≥16 digits keep their float form."""
-    if value is None or value == "":
-        return None if value is None else ""
+    if type(value) is str:  # most cells: the common case first
+        return value
+    if value is None:
+        return None
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int):
@@ -65,21 +67,23 @@ def _read_xlsx(
         )
     name = names[key] if isinstance(key, int) else key
     grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    rows = [(i + 1, [_cell_text(v) for v in r]) for i, r in enumerate(grid)]
-    rows = [(n, cells) for n, cells in rows if any(c not in (None, "") for c in cells)]
+    rows: list[tuple[int, list[str | None]]] = []
+    for i, r in enumerate(grid):
+        cells = [_cell_text(v) for v in r]
+        if any(cells):  # None and "" are the only false cells: a blank row is skipped
+            rows.append((i + 1, cells))
     if not rows:
         raise SourceError(f"{path}: sheet {name!r} is empty", fix="check the sheet name")
     header_cells = rows[0][1]
-    width = max(i + 1 for r in rows for i, c in enumerate(r[1]) if c not in (None, ""))
+    full = max(len(cells) for _, cells in rows)
+    columns_of = [[cells[j] if j < len(cells) else None for _, cells in rows] for j in range(full)]
+    width = max(j + 1 for j, col in enumerate(columns_of) if any(col))
     raw_headers = tuple(
         (header_cells[i] if i < len(header_cells) else None) or "" for i in range(width)
     )
+    columns = {f"c{j}": pa.array(columns_of[j][1:], pa.string()) for j in range(width)}
+    columns["_line"] = pa.array([n for n, _ in rows[1:]], pa.int64())
     data = rows[1:]
-    columns = {
-        f"c{i}": pa.array([cells[i] if i < len(cells) else None for _, cells in data], pa.string())
-        for i in range(width)
-    }
-    columns["_line"] = pa.array([n for n, _ in data], pa.int64())
     _arrow_to_table(con, pa.table(columns), table)
     headers = tuple(h.strip() for h in raw_headers)
     return RawFile(path, "xlsx", None, headers, table, len(data), (), fingerprint, raw_headers)

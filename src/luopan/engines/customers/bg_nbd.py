@@ -1,0 +1,394 @@
+"""BG/NBD: the beta-geometric / negative binomial model of repeat buying, by maximum likelihood.
+
+Why it is written here rather than taken from a library: lifetimes (the usual choice) is
+archived and differentiates with autograd, which costs 10–14 CPU-s for a million customers, and
+fails to converge on real retail data (UCI Online Retail to 2011-08-31) unless a penalty biases
+the estimate; btyd shares its
+code; PyMC-Marketing is Bayesian, heavy, and its default priors move a and b by more than 10 %.
+The model is four parameters and a closed-form likelihood, so a hand-written fit is small:
+
+- the log-likelihood is vectorised and its gradient analytic; the terms that depend only on
+  the frequency x (log-gamma, digamma) are computed once per distinct x, the rest is a few
+  array operations per customer;
+- parameters are optimised on the log scale (no bounds to hit) with L-BFGS; beyond 60,000
+  customers, L-BFGS runs on an evenly spaced subsample of 20,000 and a few Newton steps with
+  the subsample's Hessian finish on all the data (about 6 gradient evaluations instead of 30),
+  which makes a million customers a fraction of a CPU-second;
+- predictions (P(alive), conditional and unconditional expected purchases, probability of no
+  purchase in a horizon) follow the paper's closed forms.
+
+References:
+    Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting Your Customers" the Easy Way:
+    An Alternative to the Pareto/NBD Model. Marketing Science 24(2), 275–284 (eqs. 6, 7, 10,
+    the P(alive) expression, and the CDNOW estimates r 0.243, α 4.414, a 0.793, b 2.426,
+    LL −9582.4 used in the tests).
+    Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). Implementing the BG/NBD Model for
+    Customer Base Analysis in Excel. brucehardie.com (the log-likelihood terms A1–A4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import optimize, special
+
+from luopan.errors import DataContractError, EngineError, InsufficientDataError
+
+__all__ = ["BetaGeoModel", "BgNbdParams", "bg_nbd_log_likelihood"]
+
+Array = NDArray[np.float64]
+_SUBSAMPLE = 20_000
+_A_NEAR_ONE = 1e-4
+_LOG_BOUND = 12.0  # parameters stay in [e^-12, e^12]
+
+
+@dataclass(frozen=True)
+class BgNbdParams:
+    """Fitted BG/NBD parameters: purchase rate λ ~ Gamma(r, α), dropout p ~ Beta(a, b)."""
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+
+    def as_array(self) -> Array:
+        return np.array([self.r, self.alpha, self.a, self.b])
+
+
+class _Data:
+    """Arrays prepared once for repeated likelihood evaluations (repeat buyers first)."""
+
+    def __init__(self, x: Array, t_x: Array, T: Array, weights: Array) -> None:
+        order = np.concatenate([np.flatnonzero(x > 0), np.flatnonzero(x == 0)])
+        x, t_x, T, weights = x[order], t_x[order], T[order], weights[order]
+        self.n = float(weights.sum())
+        xi = x.astype(np.int64)
+        present = np.bincount(xi) > 0
+        self.x_unique = np.flatnonzero(present).astype(float)
+        inverse = (np.cumsum(present) - 1)[xi]
+        self.count_x = np.bincount(inverse, weights=weights)
+        self.T = T
+        self.w = weights
+        self.wx = weights * x
+        self.n_r = int((x > 0).sum())
+        self.inv_r = inverse[: self.n_r]
+        self.x_r, self.t_r, self.w_r = x[: self.n_r], t_x[: self.n_r], weights[: self.n_r]
+        self.nu = len(self.x_unique)
+
+
+def _dot(u: Array, v: Array) -> float:
+    # einsum avoids BLAS thread start-up, which dominates a dot of 1e6 on a busy machine
+    return float(np.einsum("i,i->", u, v))
+
+
+def _validate(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple[Array, ...]:
+    x = np.asarray(frequency, dtype=float)
+    t_x = np.asarray(recency, dtype=float)
+    tt = np.asarray(T, dtype=float)
+    if not (x.shape == t_x.shape == tt.shape) or x.ndim != 1:
+        raise DataContractError("frequency, recency and T must be 1-d arrays of one length")
+    bad = (
+        ~np.isfinite(x)
+        | ~np.isfinite(t_x)
+        | ~np.isfinite(tt)
+        | (x < 0)
+        | (x != np.round(x))
+        | (t_x < 0)
+        | (t_x > tt + 1e-9)
+        | ((x == 0) & (t_x != 0))
+    )
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataContractError(
+            f"customer row {i}: frequency={x[i]}, recency={t_x[i]}, T={tt[i]} is not a valid "
+            f"summary ({int(bad.sum())} rows like it)",
+            fix="frequency must be a whole number >= 0, 0 <= recency <= T, recency 0 when "
+            "frequency is 0; build the summary with summarize_transactions",
+        )
+    return x, t_x, tt
+
+
+def _neg_ll_and_grad(theta: Array, d: _Data) -> tuple[float, Array]:
+    """Negative mean log-likelihood and its gradient with respect to log-parameters."""
+    r, alpha, a, b = np.exp(theta)
+    xu, cu = d.x_unique, d.count_x
+    # Terms that depend on x only: A1 + A2 of the paper's eq. (6), summed with counts.
+    a1 = special.gammaln(r + xu) - special.gammaln(r) + r * np.log(alpha)
+    a2 = (
+        special.gammaln(a + b)
+        + special.gammaln(b + xu)
+        - special.gammaln(b)
+        - special.gammaln(a + b + xu)
+    )
+    ll = cu @ (a1 + a2)
+    g_r = cu @ (special.digamma(r + xu) - special.digamma(r) + np.log(alpha))
+    g_alpha = d.n * r / alpha
+    dab = special.digamma(a + b) - special.digamma(a + b + xu)
+    g_a = cu @ dab
+    g_b = cu @ (dab + special.digamma(b + xu) - special.digamma(b))
+    # A3 = -(r + x) log(alpha + T), every customer.
+    l_T = np.log(alpha + d.T)
+    inv_T = 1.0 / (alpha + d.T)
+    sum_l_T = _dot(d.w, l_T)
+    ll -= r * sum_l_T + _dot(d.wx, l_T)
+    g_r -= sum_l_T
+    g_alpha -= r * _dot(d.w, inv_T) + _dot(d.wx, inv_T)
+    # Repeat buyers add log(1 + exp(D)), D = A4 - A3 = log a/(b+x-1) + (r+x) log((α+T)/(α+t_x)).
+    if d.n_r:
+        rx = r + d.x_r
+        gap = l_T[: d.n_r] - np.log(alpha + d.t_r)
+        c = np.log(a) - np.log(b + xu - 1.0, where=xu > 0, out=np.zeros_like(xu))
+        dd = c[d.inv_r] + rx * gap
+        e = np.exp(-np.abs(dd))
+        ll += _dot(d.w_r, np.maximum(dd, 0.0)) + _dot(d.w_r, np.log1p(e))
+        half = 1.0 / (1.0 + e) - 0.5
+        w4 = d.w_r * (0.5 + np.copysign(half, dd))  # w · expit(D), stable for any D
+        g_r += _dot(w4, gap)
+        g_alpha -= _dot(w4 * rx, 1.0 / (alpha + d.t_r) - inv_T[: d.n_r])
+        g_a += w4.sum() / a
+        w4u = np.bincount(d.inv_r, weights=w4, minlength=d.nu)
+        g_b -= w4u[xu > 0] @ (1.0 / (b + xu[xu > 0] - 1.0))
+    grad = np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
+    return float(-ll / d.n), -grad / d.n
+
+
+def _hessian(theta: Array, d: _Data, h: float = 1e-6) -> Array:
+    """Hessian of the negative mean log-likelihood by forward differences of the gradient."""
+    g0 = _neg_ll_and_grad(theta, d)[1]
+    hess = np.empty((4, 4))
+    for j in range(4):
+        e = np.zeros(4)
+        e[j] = h
+        hess[j] = (_neg_ll_and_grad(theta + e, d)[1] - g0) / h
+    return (hess + hess.T) / 2
+
+
+def _newton(
+    d: _Data, theta: Array, hess: Array, tol: float, max_iter: int = 30
+) -> tuple[Array, float, Array, int]:
+    """Newton steps with a fixed Hessian, halving a step that does not lower the objective."""
+    value, grad = _neg_ll_and_grad(theta, d)
+    for it in range(1, max_iter + 1):
+        if np.max(np.abs(grad)) <= tol:
+            return theta, value, grad, it - 1
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            break
+        for _ in range(20):
+            candidate = np.clip(theta - step, -_LOG_BOUND, _LOG_BOUND)
+            new_value, new_grad = _neg_ll_and_grad(candidate, d)
+            if np.isfinite(new_value) and new_value <= value + 1e-15 * abs(value):
+                break
+            step = step / 2
+        else:
+            break
+        theta, value, grad = candidate, new_value, new_grad
+    return theta, value, grad, max_iter
+
+
+def _std_errors(theta: Array, hess: Array, n: float) -> BgNbdParams:
+    """Delta-method standard errors: p · sqrt(diag((n H)^-1)) on the log scale."""
+    try:
+        cov = np.linalg.inv(hess * n)
+    except np.linalg.LinAlgError:
+        return BgNbdParams(*([float("nan")] * 4))
+    se = np.exp(theta) * np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    return BgNbdParams(*se.tolist())
+
+
+def _alive_mean(r: float, a: float, b: float, x: Array, z: Array) -> Array:
+    """(a+b+x−1)/(a−1) · [1 − (1−z)^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z)], eq. 10 without P(alive).
+
+    Removable singularities (a = 1, a + b + x = 1 for x = 0, and the integer c − a − b cases
+    where scipy's ₂F₁ gives NaN near z = 1) are evaluated as the mean of the two sides at
+    ±1e-4, exact to ~1e-8.
+    """
+
+    def value(a_: float, b_: Array) -> Array:
+        hyp = special.hyp2f1(r + x, b_ + x, a_ + b_ + x - 1.0, z)
+        bracket = 1.0 - np.exp((r + x) * np.log1p(-z)) * hyp
+        return np.asarray((a_ + b_ + x - 1.0) / (a_ - 1.0) * bracket)
+
+    def at(a_: float) -> Array:
+        bb = np.full_like(x, b)
+        near = np.abs(a_ + bb + x - 1.0) < _A_NEAR_ONE
+        with np.errstate(invalid="ignore", divide="ignore"):  # the singular entries are replaced
+            out = value(a_, bb)
+        if near.any():
+            out[near] = ((value(a_, bb - _A_NEAR_ONE) + value(a_, bb + _A_NEAR_ONE)) / 2)[near]
+        return out
+
+    if abs(a - 1.0) < _A_NEAR_ONE:
+        return (at(1.0 - _A_NEAR_ONE) + at(1.0 + _A_NEAR_ONE)) / 2
+    out = at(a)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        # scipy's ₂F₁ can return NaN as z -> 1 when c − a − b = a − 1 − r − x is an integer;
+        # the function is smooth in a, so the mean of the two sides is used there too
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[bad] = ((at(a - _A_NEAR_ONE) + at(a + _A_NEAR_ONE)) / 2)[bad]
+    return out
+
+
+def bg_nbd_log_likelihood(
+    params: BgNbdParams, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+) -> float:
+    """Total BG/NBD log-likelihood (paper eq. 6 summed over customers)."""
+    x, t_x, tt = _validate(frequency, recency, T)
+    d = _Data(x, t_x, tt, np.ones_like(x))
+    value, _ = _neg_ll_and_grad(np.log(params.as_array()), d)
+    return -value * d.n
+
+
+class BetaGeoModel:
+    """BG/NBD model fitted by maximum likelihood (scikit-learn contract).
+
+    Args:
+        tol: gradient tolerance of the optimiser (on the mean log-likelihood).
+        max_iter: iteration cap of the optimiser.
+
+    Learned attributes: ``params_`` (:class:`BgNbdParams`), ``log_likelihood_`` (total),
+    ``n_customers_``, ``n_iter_``, ``converged_``, ``message_`` (the optimiser's),
+    ``dropout_identified_`` (False when the maximum lies on the no-dropout boundary a → 0,
+    b → ∞, as on wholesale-like data: the fit is then the NBD model and a, b mean nothing
+    alone), ``std_errors_`` (delta method, from a Hessian obtained by differencing the
+    analytic gradient).
+    """
+
+    def __init__(self, *, tol: float = 1e-9, max_iter: int = 500) -> None:
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def fit(
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        *,
+        weights: ArrayLike | None = None,
+    ) -> BetaGeoModel:
+        """Fit on per-customer frequency (x), recency (t_x) and age (T).
+
+        Args:
+            weights: customers per row, when identical (x, t_x, T) rows are compressed.
+
+        Raises:
+            DataContractError: the arrays are not a valid summary.
+            InsufficientDataError: fewer than 2 customers or nobody repeats.
+            EngineError: the optimiser fails.
+        """
+        x, t_x, tt = _validate(frequency, recency, T)
+        w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+        if w.shape != x.shape or (w < 0).any():
+            raise DataContractError("weights must be non-negative, one per customer")
+        if w.sum() < 2 or not (x > 0).any():
+            raise InsufficientDataError(
+                f"{int(w.sum())} customers, {int((x > 0).sum())} with a repeat purchase: "
+                "BG/NBD needs repeat purchases",
+                fix="use a longer history or a shorter time unit",
+            )
+        full = _Data(x, t_x, tt, w)
+        res = None
+        if len(x) > 3 * _SUBSAMPLE:
+            # Warm start: fit an evenly spaced subsample, then take Newton steps on all the
+            # data with the subsample's Hessian (a few gradient evaluations instead of dozens).
+            step = len(x) // _SUBSAMPLE
+            sub = _Data(x[::step], t_x[::step], tt[::step], w[::step])
+            start = self._minimise(sub, np.zeros(4)).x
+            theta, value, grad, n_iter = _newton(full, start, _hessian(start, sub), self.tol)
+            if np.max(np.abs(grad)) > 1e-6:  # the subsample misled: finish with L-BFGS
+                res = self._minimise(full, theta)
+        else:
+            res = self._minimise(full, np.zeros(4))
+        if res is not None:
+            theta, value, grad, n_iter = res.x, float(res.fun), res.jac, int(res.nit)
+            message = str(res.message)
+            success = bool(res.success)
+        else:
+            message, success = "Newton steps with the subsample Hessian", True
+        if not np.all(np.isfinite(theta)):
+            raise EngineError(f"BG/NBD fit diverged: {message}")
+        self.params_ = BgNbdParams(*np.exp(theta).tolist())
+        self.log_likelihood_ = -value * full.n
+        self.n_customers_ = int(full.n)
+        self.n_iter_ = n_iter
+        # a line search that cannot improve on a gradient of 1e-6 (mean log-likelihood, log
+        # scale) has converged to the precision the data carry
+        self.converged_ = success or float(np.max(np.abs(grad))) < 1e-6
+        self.message_ = message
+        # a -> 0 with b -> infinity is the no-dropout limit (the NBD model): the likelihood is
+        # flat along it, so a and b are not identified, while predictions (P(alive) ~ 1) are.
+        a, b = self.params_.a, self.params_.b
+        self.dropout_identified_ = bool(theta[2] > 1e-3 - _LOG_BOUND and a / (a + b) > 1e-5)
+        self.std_errors_ = _std_errors(theta, _hessian(theta, full), full.n)
+        return self
+
+    def _minimise(self, d: _Data, theta0: Array) -> optimize.OptimizeResult:
+        return optimize.minimize(
+            _neg_ll_and_grad,
+            theta0,
+            args=(d,),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4,
+            options={"gtol": self.tol, "ftol": 1e-15, "maxiter": self.max_iter},
+        )
+
+    @classmethod
+    def from_params(cls, params: BgNbdParams) -> BetaGeoModel:
+        """A model with given parameters (published ones, or a stored fit) for prediction."""
+        model = cls()
+        model.params_ = params
+        return model
+
+    # ---- predictions ------------------------------------------------------------------
+    def _p(self) -> tuple[float, float, float, float]:
+        if not hasattr(self, "params_"):
+            raise EngineError("the model is not fitted", fix="call fit(...) first")
+        p = self.params_
+        return p.r, p.alpha, p.a, p.b
+
+    def probability_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Array:
+        """P(alive at T | x, t_x, T) = 1 / (1 + δ(x>0) a/(b+x−1) ((α+T)/(α+t_x))^(r+x))."""
+        r, alpha, a, b = self._p()
+        x, t_x, tt = _validate(frequency, recency, T)
+        log_ratio = (
+            np.log(a)
+            - np.log(np.where(x > 0, b + x - 1.0, 1.0))
+            + (r + x) * (np.log(alpha + tt) - np.log(alpha + t_x))
+        )
+        return np.where(x > 0, special.expit(-log_ratio), 1.0)
+
+    def expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> Array:
+        """E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] (paper eq. 10)."""
+        r, alpha, a, b = self._p()
+        x, t_x, tt = _validate(frequency, recency, T)
+        t = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
+        z = t / (alpha + tt + t)
+        return np.maximum(_alive_mean(r, a, b, x, z) * self.probability_alive(x, t_x, tt), 0.0)
+
+    def expected_purchases_new(self, t: ArrayLike) -> Array:
+        """E[X(t)] for a customer just acquired (paper eq. 7 = eq. 10 at x = t_x = T = 0)."""
+        r, alpha, a, b = self._p()
+        shape = np.shape(t)
+        tt = np.atleast_1d(np.asarray(t, dtype=float)).ravel()
+        return _alive_mean(r, a, b, np.zeros_like(tt), tt / (alpha + tt)).reshape(shape)
+
+    def probability_no_purchase(
+        self, horizon: float, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> Array:
+        """P(no purchase in (T, T + horizon]) = 1 − P(alive) + P(alive)·((α+T)/(α+T+h))^(r+x).
+
+        A customer alive at T can drop out only right after a purchase, so an alive customer
+        makes no purchase in the horizon exactly when the Poisson clock does not tick.
+        """
+        r, alpha, _, _ = self._p()
+        x, t_x, tt = _validate(frequency, recency, T)
+        pa = self.probability_alive(x, t_x, tt)
+        silent = np.exp((r + x) * (np.log(alpha + tt) - np.log(alpha + tt + horizon)))
+        return 1.0 - pa + pa * silent

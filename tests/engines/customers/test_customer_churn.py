@@ -1,0 +1,84 @@
+"""Churn 45 days ahead on a time split: CDNOW sample and UCI Online Retail.
+
+Reference figures (/work/shared/reference/customers.md §4, measured with lifetimes and
+scikit-learn on the same cutoffs): CDNOW 45 d, scoring cutoff 1997-09-30: churn rate 0.890;
+BG/NBD P(no purchase in 45 d) AUC 0.794, ECE 0.016; 1 − P(alive) AUC 0.346; recency-only AUC
+0.784; logistic regression on RFM 0.796. Online Retail 45 d, cutoff 2011-08-31: churn rate
+0.625; recency-only 0.678; logistic regression on RFM 0.738 (the best reference model).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from luopan.engines.customers.churn import (
+    ChurnModel,
+    evaluate_churn,
+    expected_calibration_error,
+    reliability_curve,
+)
+
+
+def cdnow_occasions(transactions: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer": transactions["customer_id"],
+            "day": transactions["date"],
+            "amount": transactions["dollars"],
+        }
+    )
+
+
+def test_calibration_error_definition() -> None:
+    # two bins: [0.1 x4, y 1 of 4] -> |0.25-0.1| ; [0.9 x4, y 4 of 4] -> |1-0.9|
+    y = np.array([1, 0, 0, 0, 1, 1, 1, 1])
+    p = np.array([0.1] * 4 + [0.9] * 4)
+    assert expected_calibration_error(y, p) == pytest.approx(0.5 * 0.15 + 0.5 * 0.1)
+    curve = reliability_curve(y, p)
+    assert curve["count"].tolist() == [4, 4]
+    assert curve["observed"].tolist() == [0.25, 1.0]
+
+
+def test_cdnow_churn_45_days(cdnow_raw: pd.DataFrame) -> None:
+    occasions = cdnow_occasions(cdnow_raw)
+    model = ChurnModel(horizon_days=45).fit(occasions, "1997-09-30")
+    assert model.cutoffs_[-1] == pd.Timestamp("1997-08-16")  # label window closes by the cutoff
+    result = evaluate_churn(model, occasions, "1997-09-30")
+    s = result.scores
+    assert result.customers == 2357
+    assert result.churn_rate == pytest.approx(0.890, abs=5e-4)
+    # the baselines reproduce the reference run
+    assert s.loc["bg_nbd_p_no_purchase", "auc"] == pytest.approx(0.794, abs=5e-4)
+    assert s.loc["bg_nbd_p_no_purchase", "ece"] == pytest.approx(0.016, abs=5e-4)
+    assert s.loc["one_minus_p_alive", "auc"] == pytest.approx(0.346, abs=5e-4)
+    assert s.loc["recency_only", "auc"] == pytest.approx(0.784, abs=5e-4)
+    # the model: better than recency alone, calibrated (measured 0.792 / 0.020; the issue's
+    # target of AUC >= 0.80 is not reached, see benchmarks/RESULTS.md)
+    assert s.loc["model", "auc"] > s.loc["recency_only", "auc"]
+    assert s.loc["model", "auc"] > 0.785
+    assert s.loc["model", "ece"] <= 0.025
+    assert s.loc["model", "brier"] < 0.0805
+
+
+@pytest.mark.slow
+def test_online_retail_churn_45_days(online_retail: pd.DataFrame) -> None:
+    lines = online_retail[online_retail["CustomerID"].notna()]
+    occasions = pd.DataFrame(
+        {
+            "customer": lines["CustomerID"],
+            "day": lines["InvoiceDate"],
+            "amount": lines["amount"],
+        }
+    )
+    model = ChurnModel(horizon_days=45).fit(occasions, "2011-08-31")
+    result = evaluate_churn(model, occasions, "2011-08-31")
+    s = result.scores
+    assert result.churn_rate == pytest.approx(0.625, abs=5e-4)
+    assert s.loc["recency_only", "auc"] == pytest.approx(0.678, abs=5e-4)
+    # measured 0.747: above the reference's best (logistic regression on RFM, 0.738) and above
+    # BG/NBD alone in the same run; the issue's target of 0.76 is not reached
+    assert s.loc["model", "auc"] > 0.740
+    assert s.loc["model", "auc"] > s.loc["bg_nbd_p_no_purchase", "auc"]
+    assert s.loc["model", "ece"] < s.loc["bg_nbd_p_no_purchase", "ece"]
