@@ -94,6 +94,11 @@ class WorkspaceConfig(_Strict):
     currency: str = "CNY"
     language: Literal["zh", "en"] = "zh"
     warehouse: str = "duckdb:///warehouse.duckdb"
+    metadata: str = Field(
+        default="sqlite:///.luopan/metadata.sqlite",
+        description="decision log, incidents and actions: SQLite in the workspace, or "
+        "postgresql://… for a shared deployment (use ${ENV_VAR} for the password)",
+    )
     as_of: dt.datetime | None = Field(
         default=None,
         description="freeze 'now' (local time) for demos and backtests: freshness and "
@@ -115,6 +120,13 @@ class WorkspaceConfig(_Strict):
     def _warehouse(cls, value: str) -> str:
         if not (value.startswith("duckdb://") or value.startswith("spark://")):
             raise ValueError("warehouse must be duckdb:///path.duckdb or spark://local[*]")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError("metadata must be sqlite:///FILE or postgresql://…")
         return value
 
     @field_validator("sources")

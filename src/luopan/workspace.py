@@ -30,6 +30,7 @@ timezone: Asia/Shanghai       # 业务时区：所有时间按此时区存储 / 
 currency: CNY                 # 金额币种 / currency of amounts
 language: zh                  # 界面与报告语言 zh|en / language of labels and reports
 warehouse: duckdb:///warehouse.duckdb   # 嵌入式仓库（相对工作区）/ embedded warehouse file
+# metadata: sqlite:///.luopan/metadata.sqlite   # 决策日志 / decision log (或 postgresql://…)
 
 # 数据源：平台导出文件（preset 无需手写映射）、通用映射文件，或数据库（ERP/CRM）。
 # Sources: platform exports (a preset needs no mapping), generic mappings, or databases.
@@ -88,6 +89,20 @@ class Workspace:
         if raw.startswith("//"):
             path = Path(raw[1:])
         return path if path.is_absolute() else self.root / path
+
+    @property
+    def metadata_url(self) -> str:
+        """SQLAlchemy URL of the metadata store; a relative SQLite path is under the root."""
+        from luopan.ingest.databases import _expand
+
+        url = _expand(self.config.metadata)
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            path = self.root / url.removeprefix("sqlite:///")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return f"sqlite:///{path}"
+        if url.startswith("postgresql://"):
+            return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url
 
     @property
     def quarantine_dir(self) -> Path:
