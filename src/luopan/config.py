@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -180,12 +180,26 @@ def load_config(path: Path) -> WorkspaceConfig:
     Raises:
         ConfigError: naming file, line and key, and what was expected.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
+    if not path.is_file():
         raise ConfigError(
             f"{path}: no luopan.yaml here", fix="run `luopan init DIR` or pass --workspace"
-        ) from None
+        )
+    return load_model(path, WorkspaceConfig, first_key="name")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_model(path: Path, model: type[M], *, first_key: str | None = None) -> M:
+    """Parse a YAML file into a strict pydantic ``model``; errors name file, line and key.
+
+    Raises:
+        ConfigError: unreadable file, invalid YAML, or a value the model rejects.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -194,9 +208,10 @@ def load_config(path: Path) -> WorkspaceConfig:
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
     if not isinstance(data, dict) or node is None:
-        raise ConfigError(f"{path}:1: expected a mapping with at least `name:`")
+        want = f" with at least `{first_key}:`" if first_key else ""
+        raise ConfigError(f"{path}:1: expected a mapping{want}")
     try:
-        return WorkspaceConfig.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function")))

@@ -1,0 +1,134 @@
+"""Evaluate a metric rule over a series: breaches, consecutive periods, cool-down, firings.
+
+Pure: a frame of periods in, firings out. The series has one row per period in order with
+``period`` and ``value``, and where the condition needs them ``expected`` (the anomaly model's
+expected value), ``target``; missing periods are absent rows. A missing period or a period
+with no value breaks a streak: "3 consecutive weeks" means three weeks in a row, each observed.
+
+The streak rule follows the alerting convention of Prometheus' ``for:`` clause (the condition
+must hold at every evaluation over the window) with Nagios-style re-notification suppressed
+for ``cooldown`` periods after a firing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from luopan.decisions.rules import Condition, Rule
+from luopan.errors import DecisionError
+
+__all__ = ["Firing", "breaches", "evaluate_rule"]
+
+_OPS = {
+    "lt": lambda x, v: x < v,
+    "le": lambda x, v: x <= v,
+    "gt": lambda x, v: x > v,
+    "ge": lambda x, v: x >= v,
+    "abs_gt": lambda x, v: abs(x) > v,
+}
+_STEP = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+
+
+@dataclass(frozen=True)
+class Firing:
+    """A rule firing at ``period`` after ``streak`` consecutive breaches."""
+
+    rule: str
+    period: pd.Period
+    value: float
+    reference: float | None  # the number the value was compared with
+    measure: float  # what the op tested: value, change or ratio
+    streak: int
+
+
+def _reference(series: pd.DataFrame, cond: Condition) -> pd.Series:
+    value = series["value"].astype(float)
+    if cond.kind == "change":
+        if cond.baseline == "previous":
+            return value.shift(1).where(_consecutive(series.index.to_series(), 1))
+        if cond.baseline == "same_weekday_4w":
+            lags = [value.shift(7 * k).where(_consecutive(series.index.to_series(), 7 * k))
+                    for k in range(1, 5)]
+            return pd.concat(lags, axis=1).mean(axis=1, skipna=False)
+        return _column(series, "expected")
+    if cond.kind == "target":
+        return _column(series, "target")
+    return pd.Series(cond.value, index=series.index, dtype=float)
+
+
+def _column(series: pd.DataFrame, name: str) -> pd.Series:
+    if name not in series:
+        raise DecisionError(
+            f"the rule compares with `{name}` but the series has no {name} column",
+            fix=f"give the metric a {name} (targets in the catalog; expected from the "
+                "anomaly model) or change the rule's condition",
+        )
+    return series[name].astype(float)
+
+
+def _consecutive(periods: pd.Series, lag: int) -> pd.Series:
+    """True where the row ``lag`` rows back is exactly ``lag`` periods earlier."""
+    ordinal = periods.map(lambda p: p.ordinal).astype("int64")
+    return (ordinal - ordinal.shift(lag)) == lag
+
+
+def breaches(series: pd.DataFrame, cond: Condition) -> pd.DataFrame:
+    """Per period: the reference, the tested measure and whether the condition holds."""
+    value = series["value"].astype(float)
+    ref = _reference(series, cond)
+    if cond.kind == "change":
+        measure = (value - ref) / ref.abs().where(ref != 0)
+    elif cond.kind == "target":
+        measure = value / ref.where(ref != 0)
+    else:
+        measure = value
+    hold = [
+        bool(not math.isnan(m) and _OPS[cond.op](m, cond.value if cond.kind != "target" else
+                                                 1 + cond.value))
+        for m in measure.to_numpy(dtype=float, na_value=np.nan)
+    ]
+    return pd.DataFrame({"reference": ref, "measure": measure, "breach": hold},
+                        index=series.index)
+
+
+def evaluate_rule(rule: Rule, series: pd.DataFrame) -> list[Firing]:
+    """Firings of ``rule`` over ``series`` (index: ``pd.Period`` of the rule's grain).
+
+    Raises:
+        DecisionError: a freshness rule (evaluated on the sources), an index that is not a
+            period index of the rule's grain, or a reference column the series lacks.
+    """
+    if rule.condition.kind == "freshness":
+        raise DecisionError(f"rule {rule.name!r} watches sources, not a metric series",
+                            fix="evaluate it with the warehouse status")
+    if not isinstance(series.index, pd.PeriodIndex) or not series.index.freqstr.startswith(
+            _STEP[rule.grain]):
+        raise DecisionError(f"rule {rule.name!r}: the series must be indexed by {rule.grain}s",
+                            fix=f"query the metric at grain {rule.grain}")
+    series = series.sort_index()
+    b = breaches(series, rule.condition)
+    follows = _consecutive(series.index.to_series(), 1).to_numpy()
+    values = series["value"].astype(float).to_numpy()
+    firings: list[Firing] = []
+    streak = 0
+    last_fired: int | None = None
+    for i, period in enumerate(series.index):
+        observed = not math.isnan(values[i])
+        if not (b["breach"].iat[i] and observed):
+            streak = 0
+            continue
+        streak = streak + 1 if (streak and follows[i]) else 1
+        if streak < rule.for_:
+            continue
+        if last_fired is not None and period.ordinal - last_fired < rule.cooldown:
+            continue
+        ref = b["reference"].iat[i]
+        firings.append(Firing(rule.name, period, float(values[i]),
+                              None if math.isnan(ref) else float(ref),
+                              float(b["measure"].iat[i]), streak))
+        last_fired = period.ordinal
+    return firings

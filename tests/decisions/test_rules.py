@@ -1,0 +1,130 @@
+"""Rules: parsing with file/line errors, and the consecutive-period logic at its boundaries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from luopan.decisions.evaluate import breaches, evaluate_rule
+from luopan.decisions.rules import Condition, Rule, default_rules, load_rules
+from luopan.errors import ConfigError, DecisionError
+
+HEALTH = Rule.model_validate({
+    "name": "health_recall", "label": {"zh": "健康度低", "en": "health low"},
+    "metric": "health_index", "grain": "week",
+    "condition": {"kind": "threshold", "op": "lt", "value": 65}, "for": 3, "cooldown": 4,
+})
+
+
+def weekly(values: list[float | None], start: str = "2026-01-05", drop: tuple[int, ...] = ()):
+    idx = pd.period_range(pd.Period(start, freq="W"), periods=len(values), freq="W")
+    s = pd.DataFrame({"value": [np.nan if v is None else v for v in values]}, index=idx)
+    return s.drop(index=[idx[i] for i in drop])
+
+
+def fired_at(rule: Rule, series: pd.DataFrame) -> list[int]:
+    first = series.index.min()
+    return [(f.period - first).n for f in evaluate_rule(rule, series)]
+
+
+def test_two_weeks_below_do_not_fire_three_do() -> None:
+    assert fired_at(HEALTH, weekly([70, 60, 60, 70, 70])) == []
+    assert fired_at(HEALTH, weekly([70, 60, 60, 60, 70])) == [3]
+    (f,) = evaluate_rule(HEALTH, weekly([70, 60, 64.9, 50]))
+    assert (f.streak, f.value, f.measure, f.reference) == (3, 50.0, 50.0, 65.0)
+
+
+def test_the_threshold_itself_is_not_a_breach() -> None:
+    assert fired_at(HEALTH, weekly([65, 65, 65, 65])) == []
+    assert fired_at(HEALTH, weekly([64.99, 64.99, 64.99])) == [2]
+
+
+def test_a_gap_week_resets_the_streak() -> None:
+    # weeks 0,1 below; week 2 missing; weeks 3,4 below: never three in a row
+    assert fired_at(HEALTH, weekly([60, 60, 60, 60, 60], drop=(2,))) == []
+    # a week present but without a value also resets
+    assert fired_at(HEALTH, weekly([60, 60, None, 60, 60])) == []
+    assert fired_at(HEALTH, weekly([60, 60, None, 60, 60, 60])) == [5]
+
+
+def test_cooldown_suppresses_refiring_then_allows_it() -> None:
+    # below from week 0 on: fires at week 2, again only 4 weeks later (week 6), then week 10
+    assert fired_at(HEALTH, weekly([60] * 11)) == [2, 6, 10]
+    # recovering and relapsing inside the cool-down does not fire early
+    assert fired_at(HEALTH, weekly([60, 60, 60, 70, 60, 60, 60, 60])) == [2, 6]
+
+
+def test_change_against_the_same_weekday_of_four_weeks() -> None:
+    rule = Rule.model_validate({
+        "name": "dau_swing", "label": {"zh": "日活", "en": "dau"}, "metric": "dau",
+        "condition": {"kind": "change", "op": "abs_gt", "value": 0.15,
+                      "baseline": "same_weekday_4w"},
+        "cooldown": 7,
+    })
+    days = pd.period_range("2026-10-01", periods=35, freq="D")
+    weekly_shape = np.array([100, 90, 95, 100, 120, 140, 130], dtype=float)
+    value = np.tile(weekly_shape, 5)
+    value[30] *= 0.80  # -20% on one day of the fifth week
+    value[33] *= 1.10  # +10%: inside the band
+    series = pd.DataFrame({"value": value}, index=days)
+    (f,) = evaluate_rule(rule, series)
+    assert f.period == days[30] and f.reference == pytest.approx(weekly_shape[30 % 7])
+    assert f.measure == pytest.approx(-0.20)
+    b = breaches(series, rule.condition)
+    assert b["reference"].iloc[:28].isna().all()  # fewer than four weeks of history
+    assert b["breach"].sum() == 1
+
+
+def test_change_against_expected_and_vs_target() -> None:
+    days = pd.period_range("2026-11-01", periods=4, freq="D")
+    series = pd.DataFrame({"value": [100.0, 80.0, 100.0, 130.0],
+                           "expected": [100.0, 100.0, 100.0, 100.0],
+                           "target": [90.0, 90.0, 90.0, 90.0]}, index=days)
+    cond = Condition(kind="change", op="abs_gt", value=0.15, baseline="expected")
+    assert breaches(series, cond)["breach"].tolist() == [False, True, False, True]
+    under = Condition(kind="target", op="lt", value=-0.05)  # more than 5% under target
+    assert breaches(series, under)["breach"].tolist() == [False, True, False, False]
+    with pytest.raises(DecisionError, match="no expected column"):
+        breaches(series.drop(columns="expected"), cond)
+
+
+def test_series_of_the_wrong_grain_is_refused() -> None:
+    days = pd.DataFrame({"value": [1.0]}, index=pd.period_range("2026-01-01", periods=1, freq="D"))
+    with pytest.raises(DecisionError, match="indexed by weeks"):
+        evaluate_rule(HEALTH, days)
+
+
+def test_default_rules_are_the_articles() -> None:
+    rules = {r.name: r for r in default_rules().rules}
+    assert set(rules) == {"health_recall", "dau_swing", "promo_roi_low", "budget_reserve_low",
+                          "ltv_cac_low", "source_late"}
+    h = rules["health_recall"]
+    assert (h.metric, h.grain, h.condition.value, h.for_) == ("health_index", "week", 65, 3)
+    assert [a.kind for a in h.actions] == ["open_incident", "playbook"]
+    d = rules["dau_swing"].condition
+    assert (d.kind, d.op, d.value) == ("change", "abs_gt", 0.15)
+    assert rules["promo_roi_low"].for_ == 2 and rules["budget_reserve_low"].condition.value == 0.15
+    assert rules["ltv_cac_low"].condition.value == 3.0
+    assert all(r.label.zh and r.label.en for r in rules.values())
+
+
+def test_rule_file_errors_name_the_line_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "rules:\n"
+        "  - name: x\n"
+        "    label: {zh: 甲, en: a}\n"
+        "    metric: gmv\n"
+        "    condition: {kind: threshold, op: lt, value: 1}\n"
+        "    for: 0\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"rules.yaml:6: key `rules.0.for`"):
+        load_rules(path)
+    path.write_text("rules:\n  - name: x\n    label: {zh: 甲, en: a}\n    metirc: gmv\n"
+                    "    condition: {kind: threshold}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"rules.yaml:4: key `rules.0.metirc`: unknown key"):
+        load_rules(path)
