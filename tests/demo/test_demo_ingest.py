@@ -45,3 +45,14 @@ def test_reingest_changes_nothing(demo) -> None:
     results = ingest_workspace(ws)
     assert {r.status for r in results} == {"unchanged"}
     assert counts(ws) == before
+
+
+@pytest.mark.slow
+def test_another_seed_also_lands_exactly_the_planted_rows(tmp_path: Path) -> None:
+    """Seed 11 once lost a ticket created after the world's end (a future timestamp)."""
+    generate(tmp_path, seed=11, customers=1500, days=200, stores=5)
+    ws = Workspace.open(tmp_path)
+    assert not [r.message for r in ingest_workspace(ws) if r.status == "failed"]
+    truth = json.loads((tmp_path / "ground_truth.json").read_text(encoding="utf-8"))
+    expected = truth["ingest"]["expected_rows"]
+    assert {t: query(ws, f'SELECT count(*) FROM "{t}"')[0][0] for t in expected} == expected
