@@ -8,16 +8,19 @@ PYTEST_ARGS ?=
 
 .PHONY: setup demo test bench lint clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-forecast.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,db,spark]'
+	$(BIN)/python -m pip install -q -e '.[dev,db,spark,listening]'
+	$(BIN)/python -m pip install -q --no-deps -r requirements-forecast.txt
 	@touch $(STAMP)
 
 setup: $(STAMP)
 
-demo: setup
+demo: setup  # build the world, ingest it, then one pass of the loop over its whole history
 	$(BIN)/luopan demo $(DEMO_DIR) --force
+	$(BIN)/luopan run -w $(DEMO_DIR) --no-ingest --backfill
+	$(BIN)/luopan decisions list -w $(DEMO_DIR)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -25,7 +28,7 @@ test: setup
 BENCH ?= $(basename $(notdir $(wildcard benchmarks/*.py)))
 
 bench: setup  # every benchmark (or BENCH="ingest rca"); each records its section of RESULTS.md
-	$(BIN)/python -m pip install -q -e '.[dev,db,spark,bench]'
+	$(BIN)/python -m pip install -q -e '.[dev,db,spark,listening,bench]'
 	@set -e; for b in $(BENCH); do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py; done
 
 lint: setup

@@ -74,8 +74,29 @@ def test_change_against_the_same_weekday_of_four_weeks() -> None:
     assert f.period == days[30] and f.reference == pytest.approx(weekly_shape[30 % 7])
     assert f.measure == pytest.approx(-0.20)
     b = breaches(series, rule.condition)
-    assert b["reference"].iloc[:28].isna().all()  # fewer than four weeks of history
+    assert b["reference"].iloc[:21].isna().all()  # fewer than three weeks of history
+    assert b["reference"].iloc[21:].notna().all()
     assert b["breach"].sum() == 1
+    # a week after the drop, the drop is not part of the baseline
+    longer = pd.DataFrame({"value": np.r_[value, weekly_shape]},
+                          index=pd.period_range("2026-10-01", periods=42, freq="D"))
+    later = breaches(longer, rule.condition)
+    assert later["reference"].iloc[37] == pytest.approx(weekly_shape[37 % 7])
+    assert not later["breach"].iloc[37]
+
+
+def test_known_event_days_never_breach_and_never_serve_as_baseline() -> None:
+    days = pd.period_range("2026-10-01", periods=42, freq="D")
+    value = np.full(42, 100.0)
+    value[34] = 300.0  # a festival spike
+    series = pd.DataFrame({"value": value}, index=days)
+    cond = Condition(kind="change", op="abs_gt", value=0.15, baseline="same_weekday_4w")
+    known = pd.Series(False, index=days)
+    known.iloc[34] = True
+    b = breaches(series, cond, known)
+    assert not b["breach"].any()
+    assert b["reference"].iloc[41] == pytest.approx(100.0)  # the spike is not in the baseline
+    assert breaches(series, cond)["breach"].iloc[34]  # without the calendar it would fire
 
 
 def test_change_against_expected_and_vs_target() -> None:
@@ -128,3 +149,19 @@ def test_rule_file_errors_name_the_line_and_key(tmp_path: Path) -> None:
                     "    condition: {kind: threshold}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"rules.yaml:4: key `rules.0.metirc`: unknown key"):
         load_rules(path)
+
+
+def test_min_z_keeps_the_noise_of_a_small_series_from_firing() -> None:
+    rng = np.random.default_rng(3)
+    days = pd.period_range("2026-01-01", periods=200, freq="D")
+    value = rng.poisson(40, 200).astype(float)  # a small brand: ±16% day-to-day noise
+    value[180:] *= 0.45  # a real drop of 55%
+    series = pd.DataFrame({"value": value}, index=days)
+    plain = Condition(kind="change", op="abs_gt", value=0.15, baseline="same_weekday_4w")
+    guarded = plain.model_copy(update={"min_z": 3.0})
+    noisy = breaches(series, plain)["breach"].iloc[:180].sum()
+    assert noisy >= 10  # the bare 15% rule fires on noise again and again
+    b = breaches(series, guarded)
+    assert b["breach"].iloc[:180].sum() <= 1
+    assert b["breach"].iloc[180:].any()  # the real drop still fires
+    assert not b["breach"].iloc[:56].any()  # too little history to know the noise: no firing

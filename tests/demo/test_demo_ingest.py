@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import counts, query
 
+from helpers import counts, query
 from luopan.demo import generate
 from luopan.ingest.pipeline import ingest_workspace
 from luopan.workspace import Workspace

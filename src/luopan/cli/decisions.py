@@ -21,6 +21,7 @@ console = Console()
 _L = {
     "id": {"zh": "编号", "en": "id"},
     "opened": {"zh": "开启时间", "en": "opened"},
+    "period": {"zh": "周期", "en": "period"},
     "rule": {"zh": "规则", "en": "rule"},
     "metric": {"zh": "指标", "en": "metric"},
     "slice": {"zh": "切片", "en": "slice"},
@@ -72,10 +73,10 @@ def register(app: typer.Typer) -> None:
         if not found:
             console.print(_t("none", lang))
             return
-        table = Table(*(_t(k, lang) for k in ("id", "opened", "severity", "status", "metric",
+        table = Table(*(_t(k, lang) for k in ("id", "period", "severity", "status", "metric",
                                                 "slice", "title")), title=_t("incidents", lang))
         for i in found:
-            table.add_row(str(i.id), f"{i.opened_at:%Y-%m-%d %H:%M}", i.severity, i.status,
+            table.add_row(str(i.id), i.period, i.severity, i.status,
                           i.metric, ", ".join(f"{k}={v}" for k, v in i.slice.items()),
                           i.title(lang))
         console.print(table)

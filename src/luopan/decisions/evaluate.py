@@ -45,19 +45,32 @@ class Firing:
     streak: int
 
 
-def _reference(series: pd.DataFrame, cond: Condition) -> pd.Series:
+def _reference(series: pd.DataFrame, cond: Condition, known: pd.Series) -> pd.Series:
     value = series["value"].astype(float)
+    usual = value.where(~known)  # known events never serve as a baseline
     if cond.kind == "change":
         if cond.baseline == "previous":
-            return value.shift(1).where(_consecutive(series.index.to_series(), 1))
+            return usual.shift(1).where(_consecutive(series.index.to_series(), 1))
         if cond.baseline == "same_weekday_4w":
-            lags = [value.shift(7 * k).where(_consecutive(series.index.to_series(), 7 * k))
-                    for k in range(1, 5)]
-            return pd.concat(lags, axis=1).mean(axis=1, skipna=False)
+            lags = pd.concat(
+                [usual.shift(7 * k).where(_consecutive(series.index.to_series(), 7 * k))
+                 for k in range(1, 5)], axis=1)
+            # at least 3 of the 4 same weekdays must be ordinary days
+            return lags.mean(axis=1).where(lags.notna().sum(axis=1) >= 3)
         return _column(series, "expected")
     if cond.kind == "target":
         return _column(series, "target")
     return pd.Series(cond.value, index=series.index, dtype=float)
+
+
+def _noise(measure: pd.Series, unusual: pd.Series) -> pd.Series:
+    """Robust scale of the past relative changes: 1.4826 × MAD over the previous 84 ordinary
+    periods (at least 28), using only earlier periods (Hampel 1974; Rousseeuw & Croux 1993).
+    NaN where the history is too short, so a min_z condition cannot hold there."""
+    past = measure.where(~unusual).shift(1)
+    med = past.rolling(84, min_periods=28).median()
+    mad = (past - med).abs().rolling(84, min_periods=28).median()
+    return 1.4826 * mad
 
 
 def _column(series: pd.DataFrame, name: str) -> pd.Series:
@@ -76,10 +89,30 @@ def _consecutive(periods: pd.Series, lag: int) -> pd.Series:
     return (ordinal - ordinal.shift(lag)) == lag
 
 
-def breaches(series: pd.DataFrame, cond: Condition) -> pd.DataFrame:
-    """Per period: the reference, the tested measure and whether the condition holds."""
+def breaches(
+    series: pd.DataFrame, cond: Condition, known: pd.Series | None = None
+) -> pd.DataFrame:
+    """Per period: the reference, the tested measure and whether the condition holds.
+
+    ``known`` marks periods of known events (public holidays, shopping festivals): a change
+    there is expected, so it is never a breach of a change condition, and those periods are
+    left out of every baseline.
+    """
+    known = (pd.Series(False, index=series.index) if known is None
+             else known.reindex(series.index, fill_value=False).astype(bool))
+    first = _breaches(series, cond, known, known)
+    if cond.kind != "change":
+        return first
+    # A second pass keeps breached periods out of the baselines too, so an incident does not
+    # become the norm the following weeks are compared with.
+    return _breaches(series, cond, known, known | first["breach"])
+
+
+def _breaches(
+    series: pd.DataFrame, cond: Condition, known: pd.Series, unusual: pd.Series
+) -> pd.DataFrame:
     value = series["value"].astype(float)
-    ref = _reference(series, cond)
+    ref = _reference(series, cond, unusual)
     if cond.kind == "change":
         measure = (value - ref) / ref.abs().where(ref != 0)
     elif cond.kind == "target":
@@ -91,12 +124,22 @@ def breaches(series: pd.DataFrame, cond: Condition) -> pd.DataFrame:
                                                  1 + cond.value))
         for m in measure.to_numpy(dtype=float, na_value=np.nan)
     ]
+    if cond.kind == "change":
+        if cond.min_z > 0:
+            hold = [h and m > cond.min_z * z for h, m, z in zip(
+                hold, measure.abs().to_numpy(dtype=float, na_value=np.nan),
+                _noise(measure, unusual).to_numpy(dtype=float, na_value=np.nan), strict=True)]
+        hold = [h and not k for h, k in zip(hold, known.to_numpy(), strict=True)]
     return pd.DataFrame({"reference": ref, "measure": measure, "breach": hold},
                         index=series.index)
 
 
-def evaluate_rule(rule: Rule, series: pd.DataFrame) -> list[Firing]:
+def evaluate_rule(
+    rule: Rule, series: pd.DataFrame, *, known: pd.Series | None = None
+) -> list[Firing]:
     """Firings of ``rule`` over ``series`` (index: ``pd.Period`` of the rule's grain).
+
+    ``known``: periods of known events (see :func:`breaches`).
 
     Raises:
         DecisionError: a freshness rule (evaluated on the sources), an index that is not a
@@ -110,7 +153,7 @@ def evaluate_rule(rule: Rule, series: pd.DataFrame) -> list[Firing]:
         raise DecisionError(f"rule {rule.name!r}: the series must be indexed by {rule.grain}s",
                             fix=f"query the metric at grain {rule.grain}")
     series = series.sort_index()
-    b = breaches(series, rule.condition)
+    b = breaches(series, rule.condition, known)
     follows = _consecutive(series.index.to_series(), 1).to_numpy()
     values = series["value"].astype(float).to_numpy()
     firings: list[Firing] = []

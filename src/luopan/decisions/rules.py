@@ -57,6 +57,11 @@ class Condition(_Strict):
     baseline: Literal["previous", "same_weekday_4w", "expected"] = Field(
         default="previous", description="reference of a change condition"
     )
+    min_z: float = Field(
+        default=0.0, ge=0,
+        description="change conditions: the change must also exceed min_z robust standard "
+        "deviations of the past changes (keeps noise of small series from firing)",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Condition:

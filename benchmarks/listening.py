@@ -1,0 +1,260 @@
+"""Listening benchmark: sentiment (waimai, online_shopping_10_cats), NAB bursts, SnowNLP beside.
+
+Writes the section ``## listening (benchmarks/listening.py)`` of benchmarks/RESULTS.md
+(read-modify-write; other sections kept). The evaluation corpora are read from
+../shared/data/listening and never stored or trained into the default model.
+
+    .venv/bin/python benchmarks/listening.py [--snownlp-sample 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from luopan.engines.listening import SentimentModel, default_model, evaluate
+from luopan.engines.listening.corpus import bundled_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "listening"
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+HEADER = "## listening (benchmarks/listening.py)"
+
+
+def load() -> dict[str, pd.DataFrame]:
+    w = pd.read_csv(DATA / "waimai_10k.csv")
+    with zipfile.ZipFile(DATA / "online_shopping_10_cats.zip") as z:
+        s = pd.read_csv(z.open("online_shopping_10_cats.csv"))
+    s = s.dropna(subset=["review"])
+    return {
+        "waimai": w.rename(columns={"review": "text"})[["text", "label"]],
+        "shopping": s.rename(columns={"review": "text"})[["text", "label"]],
+    }
+
+
+def few_label(df: pd.DataFrame, base: tuple[list[str], list[int]], reps: int) -> dict[str, float]:
+    """≤ 200 in-domain labels: threshold calibration only, and adaptation + threshold."""
+    m = default_model()
+    y, x = df["label"].to_numpy(), df["text"].tolist()
+    s = m.score(x)
+    thr_f1, ada_f1, ada_auc = [], [], []
+    for rep in range(reps):
+        rng = np.random.default_rng(rep)
+        idx = rng.choice(len(y), 200, replace=False)
+        rest = np.setdiff1d(np.arange(len(y)), idx)
+        sub = [x[i] for i in idx]
+        cal = SentimentModel()
+        cal.coef_, cal.intercept_ = m.coef_, m.intercept_
+        thr = cal.calibrate(sub, y[idx])
+        thr_f1.append(evaluate(y[rest], s[rest], threshold=thr).macro_f1)
+        a = SentimentModel().fit(sub, y[idx], base=base)
+        sa = a.score([x[i] for i in rest])
+        r = evaluate(y[rest], sa, threshold=a.calibrate(sub, y[idx]))
+        ada_f1.append(r.macro_f1)
+        ada_auc.append(r.auc)
+    return {
+        "thr_f1": float(np.mean(thr_f1)),
+        "adapt_f1": float(np.mean(ada_f1)),
+        "adapt_f1_min": float(np.min(ada_f1)),
+        "adapt_auc": float(np.mean(ada_auc)),
+    }
+
+
+def cv(df: pd.DataFrame) -> dict[str, float]:
+    y, x = df["label"].to_numpy(), df["text"].to_numpy(dtype=object)
+    acc, f1, auc, fit_s = [], [], [], []
+    for tr, te in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
+        t = time.perf_counter()
+        m = SentimentModel().fit(list(x[tr]), y[tr])
+        fit_s.append(time.perf_counter() - t)
+        r = evaluate(y[te], m.score(list(x[te])))
+        acc.append(r.accuracy)
+        f1.append(r.macro_f1)
+        auc.append(r.auc)
+    return {
+        "acc": float(np.mean(acc)),
+        "f1": float(np.mean(f1)),
+        "auc": float(np.mean(auc)),
+        "fit_s": float(np.mean(fit_s)),
+    }
+
+
+def snownlp_scores(texts: list[str]) -> tuple[np.ndarray, float]:
+    from snownlp import SnowNLP
+
+    t = time.perf_counter()
+    s = np.array([SnowNLP(x).sentiments if x.strip() else 0.5 for x in texts])
+    return s, len(texts) / (time.perf_counter() - t)
+
+
+def throughput(texts: list[str]) -> tuple[float, float]:
+    m = default_model()
+    t = time.process_time()
+    for x in texts[:3000]:
+        m.score_one(x)
+    single = 3000 / (time.process_time() - t)
+    t = time.process_time()
+    m.score(texts)
+    return single, len(texts) / (time.process_time() - t)
+
+
+def nab() -> list[tuple[str, int, int, float, float]]:
+    sys.path.insert(0, str(ROOT / "tests" / "engines" / "listening"))
+    from test_bursts import NAB_PARAMS, NAB_SEASONAL, TEST, TRAIN, _nab  # fixed with the test
+
+    out = []
+    for label, params in (
+        ("rolling 24 h median", NAB_PARAMS),
+        ("hour-of-day (7-day same bin)", NAB_SEASONAL),
+    ):
+        for name, names in (
+            ("fit: AAPL CRM FB IBM PFE", TRAIN),
+            ("held out: AMZN CVS GOOG KO UPS", TEST),
+        ):
+            s = _nab(DATA / "nab_realTweets", names, params)
+            out.append(
+                (
+                    f"{label} · z > {params.z:g}, ratio > {params.ratio:g} · {name}",
+                    s.caught,
+                    s.labels,
+                    s.fa_per_week,
+                    s.median_delay_min,
+                )
+            )
+    return out
+
+
+def demo_crisis() -> str:
+    """The demo world's planted crisis: alert delay, level, top terms (seed 7, 3000 customers)."""
+    import json
+    import tempfile
+
+    from luopan.demo import generate
+    from luopan.engines.listening import complaint_terms, watch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        generate(root, seed=7, customers=3000, days=400, stores=6)
+        m = pd.read_csv(root / "exports/social/mentions.csv", dtype=str, keep_default_na=False)
+        truth = json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))["crisis"]
+    m = m.drop_duplicates(subset=["mention_id"]).reset_index(drop=True)
+    m["published_at"] = pd.to_datetime(m["published_at"])
+    neg = default_model().score(m["text"].tolist()) < 0.5
+    t = time.perf_counter()
+    incidents = watch(m, neg)
+    secs = time.perf_counter() - t
+    start = pd.Timestamp(truth["start"])
+    pool = m[(m.published_at >= start) & (m.published_at < start + pd.Timedelta(hours=3))]
+    base = m[(m.published_at < start) & (m.published_at >= start - pd.Timedelta(days=28))]
+    terms = complaint_terms(pool["text"][neg[pool.index]].tolist(), base["text"].tolist(), top=5)
+    inc = incidents[0] if incidents else None
+    first = [a for a in inc.alerts if a.level == inc.level][0] if inc else None
+    return (
+        f"Demo world (seed 7, 3,000 customers, 400 days, {len(m):,} mentions, stream mode every "
+        f"5 min replayed in {secs:.1f} s): {len(incidents)} incident(s); planted start "
+        f"{start:%Y-%m-%d %H:%M}, level {truth['level']}, topic {truth['topic']}. "
+        + (
+            f"Alerted {inc.start:%H:%M} (+{(inc.start - start).total_seconds() / 60:.0f} min) at "
+            f"level {inc.alerts[0].level}, assessed level {inc.level} ({inc.label['zh']}) at {first.at:%H:%M} "
+            f"(+{(first.at - start).total_seconds() / 60:.0f} min); top terms: "
+            f"{', '.join(t.term for t in terms)}."
+            if inc and first
+            else "Not alerted."
+        )
+    )
+
+
+def write(section: str) -> None:
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
+    parts = text.split("\n## ")
+    kept = [parts[0]] + [p for p in parts[1:] if not ("## " + p).startswith(HEADER)]
+    RESULTS.write_text(
+        "\n## ".join(kept).rstrip() + "\n\n" + section.rstrip() + "\n", encoding="utf-8"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--snownlp-sample", type=int, default=2000)
+    ap.add_argument("--reps", type=int, default=3)
+    args = ap.parse_args()
+    t_all = time.perf_counter()
+    data = load()
+    t = time.perf_counter()
+    model = default_model()
+    train_s = time.perf_counter() - t
+    base = bundled_corpus()
+    rows = []
+    for name, df in data.items():
+        y = df["label"].to_numpy()
+        r0 = evaluate(y, model.score(df["text"].tolist()))
+        fl = few_label(df, base, args.reps)
+        c = cv(df)
+        samp = df.sample(min(args.snownlp_sample, len(df)), random_state=0)
+        ss, sn_rate = snownlp_scores(samp["text"].tolist())
+        rs = evaluate(samp["label"].to_numpy(), ss)
+        ours_samp = evaluate(samp["label"].to_numpy(), model.score(samp["text"].tolist()))
+        rows.append((name, len(df), r0, fl, c, rs, ours_samp, sn_rate))
+        print(name, r0.macro_f1, fl, c, rs.macro_f1, flush=True)
+    single, batched = throughput(data["shopping"]["text"].tolist())
+    bursts = nab()
+    lines = [
+        HEADER,
+        "",
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {platform.machine()}, "
+        f"Python {platform.python_version()}; command: `.venv/bin/python benchmarks/listening.py`",
+        f"- default model: hashed char 1–3-grams (2^19) + SGD logistic regression, trained in "
+        f"{train_s:.1f} s on {len(base[0]):,} texts of SnowNLP 0.12.3's bundled MIT-licensed "
+        f"sentiment text; weights {model.size_bytes / 2**20:.1f} MB (float32)",
+        f"- throughput (CPU time, one core): {single:,.0f} texts/s one at a time, "
+        f"{batched:,.0f} texts/s batched (62k shopping reviews)",
+        "- few labels: 200 random in-domain labels, mean of "
+        f"{args.reps} draws, scored on the rest; 'adapt' = refit on the bundled text + the 200 "
+        "labels weighted ×30, then threshold; CV = 5-fold stratified, trained on the corpus",
+        f"- SnowNLP 0.12.3 (`.sentiments` ≥ 0.5) on a random sample of {args.snownlp_sample:,} "
+        "per corpus (it runs ~100 texts/s); our default model on the same sample beside it",
+        "",
+        "| corpus | n | default @0.5 F1 / AUC | 200 labels: threshold F1 | 200 labels: adapt F1 (min) / AUC "
+        "| 5-fold CV acc / F1 / AUC | SnowNLP F1 / AUC (sample) | ours on that sample F1 / AUC "
+        "| SnowNLP texts/s |",
+        "|---|---:|---|---|---|---|---|---|---:|",
+    ]
+    for name, n, r0, fl, c, rs, os_, rate in rows:
+        lines.append(
+            f"| {name} | {n:,} | {r0.macro_f1:.3f} / {r0.auc:.3f} | {fl['thr_f1']:.3f} | "
+            f"{fl['adapt_f1']:.3f} ({fl['adapt_f1_min']:.3f}) / {fl['adapt_auc']:.3f} | "
+            f"{c['acc']:.3f} / {c['f1']:.3f} / {c['auc']:.3f} | {rs.macro_f1:.3f} / {rs.auc:.3f} | "
+            f"{os_.macro_f1:.3f} / {os_.auc:.3f} | {rate:,.0f} |"
+        )
+    lines += [
+        "",
+        "Targets: waimai macro-F1 ≥ 0.85 with ≤ 200 labels, ≥ 0.90 in CV; shopping anchor 0.936. "
+        "Note: 14.9% of the shopping rows appear verbatim in SnowNLP's (= our default's) training "
+        "text, so its out-of-domain figures there are optimistic.",
+        "",
+        "NAB realTweets bursts (robust z AND ratio on 30-min sums, 7-day MAD and mean, 2 h "
+        "cool-down; thresholds swept on AAPL, CRM, FB, IBM, PFE only, then fixed; the label "
+        "files hold 35 labels in 33 windows). Target: ≥ 80% caught held out at ≤ 1 FA/week.",
+        "",
+        "| detector · series | caught ±60 min | FA / quiet week | median delay (min) |",
+        "|---|---|---:|---:|",
+    ]
+    for name, caught, labels, fa, delay in bursts:
+        lines.append(f"| {name} | {caught}/{labels} | {fa:.2f} | {delay:.0f} |")
+    lines += ["", demo_crisis()]
+    lines += ["", f"Total wall time {time.perf_counter() - t_all:.0f} s."]
+    write("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

