@@ -128,3 +128,29 @@ def test_new_incidents_are_sent_with_their_diagnosis(built, tmp_path: Path,
     assert {m["key"] for m in sent} == {i.dedup_key for i in dau}
     drop = built[1]["dau_drop"]
     assert any(drop["region"] in m["body"] and "DAU moved" in m["title"] for m in sent), sent
+
+
+@pytest.mark.slow
+def test_rca_on_the_warehouse_finds_the_planted_slice(built) -> None:
+    from luopan.decisions.diagnose import diagnose_metric, metric_leaves
+    from luopan.metrics import connect, load_catalog
+
+    ws, truth = built
+    drop = truth["dau_drop"]
+    con = connect(ws)
+    try:
+        catalog = load_catalog(ws)
+        kind, leaves = metric_leaves(con, catalog, "dau", "2026-10-21", "2026-10-07",
+                                     ["channel", "customer__region"])
+        d = diagnose_metric(con, catalog, "dau", "2026-10-21", "2026-10-07")
+        ratio = diagnose_metric(con, catalog, "aov", "2026-W43", "2026-W41", dims=["channel"])
+    finally:
+        con.disconnect()
+    assert kind == "additive" and leaves["real"].sum() == d.result.real
+    assert d.result.elements[0] == f"channel={drop['channel']}&customer__region={drop['region']}"
+    planted = leaves[(leaves["channel"] == drop["channel"])
+                     & (leaves["customer__region"] == drop["region"])].iloc[0]
+    assert d.result.causes[0].real == planted["real"]
+    assert drop["region"] in d.summary_zh and drop["region"] in d.summary_en
+    # a ratio KPI is searched through its numerator and denominator
+    assert ratio.kind == "ratio" and ratio.result.kind == "ratio"

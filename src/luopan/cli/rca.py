@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from luopan.cli.common import WORKSPACE_OPTION, open_workspace
 from luopan.engines.rca import Localization, explain, localize
 from luopan.errors import DataContractError, SourceError
 from luopan.i18n import language
@@ -166,3 +167,36 @@ def register(app: typer.Typer) -> None:
             _emit_json(summary)
             return
         render(result, lang, kpi)
+
+    @rca.command("metric")
+    def metric_cmd(
+        name: str = typer.Argument(..., help="catalog metric, e.g. gmv, dau, aov / 指标名"),
+        period: str = typer.Option(..., "--period", help="e.g. 2026-10-20, 2026-W43, 2026-10"),
+        baseline: str = typer.Option(..., "--baseline", help="same grain as --period / 对比期"),
+        dims: str = typer.Option(
+            "channel,customer__region", "--dims",
+            help="comma-separated catalog dimensions / 维度，逗号分隔"),
+        max_causes: int = typer.Option(5, "--max-causes", min=1),
+        as_json: bool = typer.Option(False, "--json", help="JSON output"),
+        workspace: Path = WORKSPACE_OPTION,
+    ) -> None:
+        """Localise a metric's move on the warehouse (period against baseline). 指标根因定位。"""
+        from luopan.decisions.diagnose import diagnose_metric
+        from luopan.metrics import connect, load_catalog
+
+        ws, lang = open_workspace(workspace)
+        con = connect(ws)
+        try:
+            d = diagnose_metric(con, load_catalog(ws), name, period, baseline,
+                                dims=[x.strip() for x in dims.split(",") if x.strip()],
+                                max_causes=max_causes)
+        finally:
+            con.disconnect()
+        if as_json:
+            summary = d.result.summary()
+            summary.update(metric=d.metric, period=d.period, baseline=d.baseline,
+                           causes_text=";".join(d.result.elements),
+                           explanation={"zh": d.summary_zh, "en": d.summary_en})
+            _emit_json(summary)
+            return
+        render(d.result, lang, name)

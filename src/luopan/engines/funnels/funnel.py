@@ -1,0 +1,336 @@
+"""Event funnels with a hard conversion window: ordered, strict and any-order.
+
+Semantics (PostHog ``FunnelsQuery``, Mixpanel and Amplitude funnels, ClickHouse
+``windowFunnel``):
+
+- A **path** starts at an *entry*: any event of step 1 (any step in ``any_order`` mode) at time
+  ``t0``. Every later step must happen at or before ``t0 + window`` — the window is a hard
+  filter, inclusive at its end (ClickHouse ``windowFunnel``: ``timestamp <= first + window``),
+  so a step one second outside it does not count.
+- ``ordered``: step k is the earliest step-k event at or after step k-1 (events at the same
+  timestamp count as in order; events arriving out of order are ordered by ``event_time``).
+  Taking the earliest event at each step is optimal for a given entry.
+- ``strict``: step k must be the user's very next event (all events of the user, ordered by
+  ``event_time`` then ``event_id``) after step k-1 (PostHog "strict order").
+- ``any_order``: the steps reached from an entry are the distinct steps with an event in
+  ``[t0, t0 + window]``; a user "reached step k" when k distinct steps were done.
+- Each user counts once, with the path that reaches the furthest step, the earliest entry
+  among those; the breakdown value is the entry event's (first-touch attribution, PostHog
+  ``breakdownAttributionType = first_touch``).
+- Exclusion steps (PostHog #5553): a path with an excluded event between its step ``a`` and
+  step ``b`` (to the deadline when ``b`` was not reached) is discarded; a user left with no
+  path is out of the funnel.
+- Overall conversion = reached k / entered; step conversion = reached k / reached k-1;
+  drop-off = 1 - step conversion; time to convert is reported as median and mean (PostHog
+  ``modeling-conversion-metrics``).
+
+Heavy work stays in the warehouse: the implementation is plain Ibis (see ``paths``: one
+backward window pass per step for ``ordered``, ``row_number`` and equi-joins for ``strict``,
+a range join for ``any_order``; then ``row_number`` to pick each user's path), since neither
+DuckDB nor Spark has a funnel function, so the same expression runs on both. Only the
+per-step aggregate is materialized. Times to convert are whole seconds on both engines.
+
+References:
+    PostHog docs, "Funnels" and the ``FunnelsQuery`` schema (funnelOrderType ordered/strict/
+    unordered, funnelWindowInterval default 14 days, breakdownAttributionType first_touch).
+    ClickHouse docs, "windowFunnel" parametric aggregate function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from luopan.engines.funnels.paths import any_order_paths, base, ordered_paths, strict_paths
+from luopan.engines.funnels.window import parse_window
+from luopan.errors import ConfigError, EngineError
+
+__all__ = [
+    "TTC_BUCKETS",
+    "Exclusion",
+    "FunnelResult",
+    "dropped_users",
+    "funnel",
+    "funnel_paths",
+]
+
+Mode = Literal["ordered", "strict", "any_order"]
+MODES: tuple[str, ...] = ("ordered", "strict", "any_order")
+# upper bounds (seconds, inclusive) and zh/en labels of the time-to-convert histogram
+TTC_BUCKETS: tuple[tuple[float, str, str], ...] = (
+    (60, "≤1分钟", "≤1 min"),
+    (600, "≤10分钟", "≤10 min"),
+    (3600, "≤1小时", "≤1 h"),
+    (86400, "≤1天", "≤1 day"),
+    (3 * 86400, "≤3天", "≤3 days"),
+    (7 * 86400, "≤7天", "≤7 days"),
+    (float("inf"), ">7天", ">7 days"),
+)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Discard a path when ``event`` happens between step ``from_step`` and ``to_step`` (1-based)."""
+
+    event: str
+    from_step: int
+    to_step: int
+
+
+@dataclass(frozen=True)
+class FunnelResult:
+    """Per-step counts and rates, per breakdown value (``"(all)"`` when there is none).
+
+    ``steps`` columns: breakdown, step_index (1-based), step, users, overall_conversion,
+    step_conversion, drop_off, median_seconds, mean_seconds (time from entry to the step).
+    ``time_to_convert``: breakdown, bucket, label_zh, label_en, users — full conversions.
+    """
+
+    steps: pd.DataFrame
+    time_to_convert: pd.DataFrame
+    step_names: tuple[str, ...]
+    mode: str
+    window_seconds: int
+    by: str | None
+
+    def to_table(self) -> pd.DataFrame:
+        return self.steps
+
+    def overall(self, breakdown: str = "(all)") -> float:
+        """Overall conversion (last step / entered) of one breakdown value."""
+        s = self.steps[self.steps["breakdown"] == breakdown]
+        return float(s["overall_conversion"].iloc[-1]) if len(s) else float("nan")
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "steps": list(self.step_names),
+            "mode": self.mode,
+            "window_seconds": self.window_seconds,
+            "by": self.by,
+            "rows": self.steps.to_dict(orient="records"),
+            "time_to_convert": self.time_to_convert.to_dict(orient="records"),
+        }
+
+
+def _validate(
+    events: ir.Table,
+    steps: Sequence[str],
+    mode: str,
+    by: str | None,
+    exclusions: Sequence[Exclusion],
+) -> None:
+    if len(steps) < 2:
+        raise ConfigError(
+            f"a funnel needs at least 2 steps, got {list(steps)}",
+            fix="pass steps such as view,add_to_cart,checkout,pay",
+        )
+    if len(set(steps)) != len(steps):
+        raise ConfigError(
+            f"funnel steps repeat an event: {list(steps)}",
+            fix="give each step a different event name",
+        )
+    if mode not in MODES:
+        raise ConfigError(f"unknown funnel mode {mode!r}", fix=f"use one of: {', '.join(MODES)}")
+    need = ["user_id", "event_time", "event_name"] + ([by] if by else [])
+    missing = [c for c in need if c not in events.columns]
+    if missing:
+        raise EngineError(
+            f"the events table has no column(s) {missing}",
+            fix=f"map them at ingest; available: {', '.join(events.columns)}",
+        )
+    for x in exclusions:
+        if not 1 <= x.from_step < x.to_step <= len(steps):
+            raise ConfigError(
+                f"exclusion {x.event!r} spans steps {x.from_step}..{x.to_step}",
+                fix=f"use 1 <= from_step < to_step <= {len(steps)}",
+            )
+
+
+def funnel_paths(
+    events: ir.Table,
+    steps: Sequence[str],
+    *,
+    window: str | int = "14d",
+    mode: Mode = "ordered",
+    by: str | None = None,
+    exclusions: Sequence[Exclusion] = (),
+    entered: tuple[Any, Any] | None = None,
+) -> ir.Table:
+    """One row per user in the funnel: uid, dim, t1..tn (NULL past the step reached), reached.
+
+    An Ibis expression; nothing runs until it is executed. Arguments as in ``funnel``.
+    """
+    _validate(events, steps, mode, by, exclusions)
+    seconds = parse_window(window)
+    ev = base(events, by)
+    if mode == "ordered":
+        paths = ordered_paths(ev, steps, seconds)
+    elif mode == "strict":
+        paths = strict_paths(events, steps, seconds, by)
+    else:
+        paths = any_order_paths(ev, steps, seconds)
+    for x in exclusions:
+        bad = ev.filter(ev.name == x.event).select(xu=ev.uid, xt=ev.ts)
+        start, end = paths[f"t{x.from_step}"], paths[f"t{x.to_step}"].fill_null(paths.deadline)
+        paths = paths.anti_join(bad, [paths.uid == bad.xu, bad.xt >= start, bad.xt <= end])
+    if entered is not None:
+        lo, hi = (pd.Timestamp(x).to_pydatetime() for x in entered)
+        paths = paths.filter((paths.t1 >= lo) & (paths.t1 < hi))
+    n = len(steps)
+    reached = sum(
+        (paths[f"t{k}"].notnull().cast("int64") for k in range(1, n + 1)), ibis.literal(0)
+    )
+    paths = paths.mutate(reached=reached)
+    pick = ibis.row_number().over(
+        group_by=paths.uid, order_by=[paths.reached.desc(), paths.t1, paths.dim]
+    )
+    chosen = paths.mutate(_pick=pick).filter(lambda t: t._pick == 0)
+    return chosen.drop("_pick", "deadline")
+
+
+def _seconds(ts: ir.TimestampValue) -> ir.IntegerValue:
+    """Whole epoch seconds on every engine (DuckDB's EPOCH keeps fractions, Spark's does not)."""
+    return ts.truncate("s").epoch_seconds()
+
+
+def _aggregate(paths: ir.Table, n: int, group: list[str]) -> pd.DataFrame:
+    aggs: dict[str, Any] = {}
+    for k in range(1, n + 1):
+        secs = _seconds(paths[f"t{k}"]) - _seconds(paths.t1)
+        aggs[f"users_{k}"] = (paths.reached >= k).cast("int64").sum()
+        aggs[f"median_{k}"] = secs.median()  # NULL past the step reached
+        aggs[f"mean_{k}"] = secs.mean()
+    total = _seconds(paths[f"t{n}"]) - _seconds(paths.t1)
+    lower = -1.0
+    for i, (upper, _, _) in enumerate(TTC_BUCKETS):
+        hit = (paths.reached == n) & (total > lower)
+        if upper != float("inf"):
+            hit = hit & (total <= upper)
+        aggs[f"ttc_{i}"] = hit.cast("int64").sum()
+        lower = upper
+    if group:
+        return paths.group_by(group).aggregate(**aggs).to_pandas()
+    return paths.aggregate(**aggs).to_pandas()
+
+
+def _shape(
+    raw: pd.DataFrame, steps: Sequence[str], keys: pd.Series
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows, ttc = [], []
+    for i, rec in enumerate(raw.to_dict(orient="records")):
+        b = str(keys.iloc[i])
+        entered = int(rec["users_1"] or 0)
+        prev = entered
+        for k, name in enumerate(steps, 1):
+            users = int(rec[f"users_{k}"] or 0)
+            step_conv = users / prev if prev else float("nan")
+            rows.append(
+                {
+                    "breakdown": b,
+                    "step_index": k,
+                    "step": name,
+                    "users": users,
+                    "overall_conversion": users / entered if entered else float("nan"),
+                    "step_conversion": step_conv if k > 1 else (1.0 if entered else float("nan")),
+                    "drop_off": 1 - step_conv if k > 1 else 0.0,
+                    "median_seconds": _num(rec[f"median_{k}"]),
+                    "mean_seconds": _num(rec[f"mean_{k}"]),
+                }
+            )
+            prev = users
+        for j, (_, zh, en) in enumerate(TTC_BUCKETS):
+            ttc.append(
+                {
+                    "breakdown": b,
+                    "bucket": j,
+                    "label_zh": zh,
+                    "label_en": en,
+                    "users": int(rec[f"ttc_{j}"] or 0),
+                }
+            )
+    return pd.DataFrame(rows), pd.DataFrame(ttc)
+
+
+def _num(v: Any) -> float:
+    return float("nan") if v is None or pd.isna(v) else float(v)
+
+
+def funnel(
+    events: ir.Table,
+    steps: Sequence[str],
+    *,
+    window: str | int = "14d",
+    mode: Mode = "ordered",
+    by: str | None = None,
+    exclusions: Sequence[Exclusion] = (),
+    entered: tuple[Any, Any] | None = None,
+) -> FunnelResult:
+    """Conversion through ``steps`` within ``window``, per breakdown value of ``by``.
+
+    Args:
+        events: Ibis table with user_id, event_time, event_name (and event_id for strict
+            mode ties, and the ``by`` column).
+        steps: event names, in funnel order (at least 2, distinct).
+        window: conversion window, ``"30m"``, ``"14d"``, ``"1w"``… or seconds.
+        mode: ``ordered`` (default), ``strict`` or ``any_order``.
+        by: breakdown column, attributed first-touch (from the entry event).
+        exclusions: paths to discard (see ``Exclusion``).
+        entered: ``(start, end)``: only paths entered in ``[start, end)``; run twice to compare
+            two periods (the window may run past ``end``).
+
+    Returns:
+        FunnelResult with per-step users, conversions, drop-off, median/mean time to the step
+        and the time-to-convert histogram of full conversions. With ``by``, the ``"(all)"``
+        rows hold the totals.
+
+    Raises:
+        ConfigError: fewer than 2 steps, repeated steps, a bad window, mode or exclusion.
+        EngineError: a required column is missing.
+    """
+    paths = funnel_paths(
+        events, steps, window=window, mode=mode, by=by, exclusions=exclusions, entered=entered
+    )
+    n = len(steps)
+    raw = _aggregate(paths, n, [])
+    keys = pd.Series(["(all)"])
+    if by:
+        per = _aggregate(paths, n, ["dim"]).sort_values("dim", kind="stable").reset_index(drop=True)
+        raw = pd.concat([raw, per.drop(columns="dim")], ignore_index=True)
+        keys = pd.concat([keys, per["dim"]], ignore_index=True)
+    table, ttc = _shape(raw, steps, keys)
+    if mode == "any_order":  # times to intermediate counts of steps are not defined
+        inner = (table["step_index"] > 1) & (table["step_index"] < n)
+        table.loc[inner, ["median_seconds", "mean_seconds"]] = float("nan")
+    return FunnelResult(table, ttc, tuple(steps), mode, parse_window(window), by)
+
+
+def dropped_users(
+    events: ir.Table,
+    steps: Sequence[str],
+    at_step: int,
+    *,
+    window: str | int = "14d",
+    mode: Mode = "ordered",
+    by: str | None = None,
+    exclusions: Sequence[Exclusion] = (),
+    entered: tuple[Any, Any] | None = None,
+) -> ir.Table:
+    """Users who reached step ``at_step`` (1-based) and not the next one: an outreach segment.
+
+    Returns an Ibis expression with user_id, breakdown, entered_at, last_step_at.
+    """
+    if not 1 <= at_step < len(steps):
+        raise ConfigError(
+            f"at_step {at_step} is not a step that can be dropped at",
+            fix=f"use 1..{len(steps) - 1}",
+        )
+    p = funnel_paths(
+        events, steps, window=window, mode=mode, by=by, exclusions=exclusions, entered=entered
+    )
+    p = p.filter(p.reached == at_step)
+    return p.select(user_id=p.uid, breakdown=p.dim, entered_at=p.t1, last_step_at=p[f"t{at_step}"])

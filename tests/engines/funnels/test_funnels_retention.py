@@ -1,0 +1,118 @@
+"""Retention, lifecycle and stickiness against independent pandas computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from funnels_refs import compare, lifecycle_ref, retention_ref
+
+from luopan.engines.funnels.lifecycle import lifecycle, stickiness
+from luopan.engines.funnels.retention import retention
+from luopan.errors import ConfigError
+
+pytestmark = pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")
+
+T = pd.Timestamp
+
+
+def random_events(seed: int, users: int = 60, days: int = 120) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = users * 8
+    return pd.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(n)],
+            "user_id": [f"u{u}" for u in rng.integers(0, users, n)],
+            "event_time": T("2025-01-01") + pd.to_timedelta(rng.integers(0, days * 86400, n), "s"),
+            "event_name": rng.choice(["view", "pay"], n, p=[0.8, 0.2]),
+            "amount": rng.gamma(2.0, 50.0, n).round(2),
+        }
+    )
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month"])
+@pytest.mark.parametrize("kind", ["first_time", "recurring"])
+def test_retention_matches_pandas(duck, period, kind) -> None:
+    ev = random_events(3)
+    r = retention(duck(ev), period=period, kind=kind, periods=6)
+    compare(r, retention_ref(ev, period, kind, 6))
+
+
+def test_retention_hand_values(duck) -> None:
+    ev = pd.DataFrame(
+        {
+            "user_id": ["a", "a", "b", "b", "c", "a"],
+            # Sunday 23:59:59 and Monday 00:00:00 are different ISO weeks
+            "event_time": [
+                T("2025-03-02 23:59:59"),
+                T("2025-03-03 00:00:00"),
+                T("2025-03-03 09:00:00"),
+                T("2025-03-24 09:00:00"),
+                T("2025-03-10 09:00:00"),
+                T("2025-03-17 00:00:00"),
+            ],
+        }
+    )
+    r = retention(duck(ev), period="week", periods=3)
+    m = r.matrix("retained")
+    assert m.loc[T("2025-02-24")].tolist() == [1, 1, 0, 1]  # a: weeks 0, 1, 3
+    assert m.loc[T("2025-03-03")].tolist()[:3] == [1, 0, 0]  # b: week 0 and week 3
+    assert np.isnan(m.loc[T("2025-03-10")].iloc[3])  # not observed yet: NaN, not 0
+    u = r.matrix("unbounded_retained")
+    assert u.loc[T("2025-03-03")].tolist() == [1, 1, 1, 1]  # b returns in week 3
+
+
+def test_retention_start_return_events_and_ltv(duck) -> None:
+    ev = random_events(5)
+    r = retention(
+        duck(ev),
+        period="month",
+        start_events=["view"],
+        return_events=["pay"],
+        value="amount",
+        periods=3,
+    )
+    t = r.table
+    views = ev[ev["event_name"] == "view"]
+    first = views.groupby("user_id")["event_time"].min().dt.to_period("M")
+    pays = ev[ev["event_name"] == "pay"].assign(m=lambda d: d["event_time"].dt.to_period("M"))
+    c0 = first.min()
+    members = first[first == c0].index
+    want = pays[pays["user_id"].isin(members) & (pays["m"] == c0 + 1)]
+    row = t[(t["cohort"] == c0.to_timestamp()) & (t["period"] == 1)].iloc[0]
+    assert row["retained"] == want["user_id"].nunique()
+    assert row["revenue"] == pytest.approx(want["amount"].sum())
+    sub = t[t["cohort"] == c0.to_timestamp()]
+    assert sub["ltv"].iloc[-1] == pytest.approx(sub["revenue"].sum() / len(members))
+
+
+def test_lifecycle_matches_pandas(duck) -> None:
+    ev = random_events(11, users=40, days=150)
+    got = lifecycle(duck(ev), period="week").table
+    want = lifecycle_ref(ev)
+    pd.testing.assert_frame_equal(got[want.columns].reset_index(drop=True), want, check_dtype=False)
+    assert (got["active"] == got["new"] + got["returning"] + got["resurrecting"]).all()
+
+
+def test_stickiness_matches_pandas(duck) -> None:
+    ev = random_events(13, users=50, days=90)
+    s = stickiness(duck(ev), period="month")
+    day = ev["event_time"].dt.normalize()
+    for d in [T("2025-01-01"), T("2025-01-30"), T("2025-01-31"), T("2025-03-15")]:
+        mau = ev.loc[(day > d - pd.Timedelta(days=30)) & (day <= d), "user_id"].nunique()
+        dau = ev.loc[day == d, "user_id"].nunique()
+        row = s.daily[s.daily["date"] == d].iloc[0]
+        assert (row["mau"], row["dau"]) == (mau, dau)
+        assert row["dau_mau"] == pytest.approx(dau / mau)
+    days = ev.assign(d=day, m=day.dt.to_period("M")).drop_duplicates(["user_id", "d"])
+    per = days.groupby(["m", "user_id"]).size().rename("k").reset_index()
+    want = per.groupby(["m", "k"]).size()
+    got = s.active_days.assign(m=s.active_days["period_start"].dt.to_period("M"))
+    assert got.set_index(["m", "active_days"])["users"].to_dict() == want.to_dict()
+
+
+def test_bad_period(duck) -> None:
+    with pytest.raises(ConfigError, match="period"):
+        retention(duck(random_events(1)), period="year")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="week or month"):
+        stickiness(duck(random_events(1)), period="day")  # type: ignore[arg-type]
