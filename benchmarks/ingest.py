@@ -460,6 +460,18 @@ def print_report(m: dict[str, Any], table_rows: list[tuple[str, ...]], runs: dic
         console.print("[green]counts OK[/]: every file row loaded, 0 quarantined, 0 duplicates")
 
 
+def verdict(runs: dict[str, Any]) -> str:
+    """The issue's target, ≥ 1M rows/s and ≤ 2× bare DuckDB, checked on every run."""
+    parts = []
+    for name, run in runs.items():
+        rate = (run["lines_loaded"] or 0) / run["lines_s"]
+        ratio = run["lines_s"] / run["bare_s"]
+        ok = rate >= 1_000_000 and ratio <= 2
+        parts.append(f"{name}: {rate:,.0f} rows/s, {ratio:.2f}× bare — "
+                     f"{'met' if ok else 'NOT met'}")
+    return "target ≥ 1,000,000 rows/s and ≤ 2× bare: " + "; ".join(parts)
+
+
 def write_results(m: dict[str, Any], cmd: str, table_rows: list[tuple[str, ...]],
                   runs: dict[str, Any], show_breakdown: bool, note: str) -> None:
     lines = [
@@ -469,6 +481,7 @@ def write_results(m: dict[str, Any], cmd: str, table_rows: list[tuple[str, ...]]
         f"Python {m['python']}, duckdb {m['duckdb']}",
         f"- command: `{cmd}`",
         f"- note: {note}",
+        f"- verdict: {verdict(runs)}",
         "",
         "| run | rows | seconds | rows/s | time ratio vs bare | check |",
         "|---|---:|---:|---:|---:|---|",
@@ -550,6 +563,8 @@ def main() -> int:
                     shutil.rmtree(p, ignore_errors=True)
         bare = min(bares, key=lambda b: b["s"])  # fastest of each: the least disturbed run
         runs = {name: min(ts, key=lambda t: t["lines_s"]) for name, ts in tries.items()}
+        for run in runs.values():
+            run["bare_s"] = bare["s"]
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
