@@ -145,6 +145,10 @@ def _diagnose(
     if leaves.empty or not (leaves["real"] - leaves["predict"]).abs().sum():
         return
     result = localize(leaves, dimensions=keys)
+    if not result.causes:  # a few channels × regions: see diagnose._dominant
+        from luopan.decisions.diagnose import _dominant
+
+        result = _dominant(leaves, keys, result)
     labels_zh = {"channel": "渠道", "customer__region": "区域"}
     labels_en = {"channel": "channel", "customer__region": "region"}
     log.add_diagnosis(
