@@ -53,3 +53,16 @@ def test_help_lists_every_command() -> None:
                        text=True, timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
     assert r.returncode == 0, r.stderr
     assert all(f" {name} " in r.stdout for name in COMMANDS)
+
+
+def test_cli_reference_page_is_in_sync() -> None:
+    """docs/cli.md is `luopan docs cli`: a new option without a page update fails here."""
+    from pathlib import Path
+
+    from luopan.cli_docs import cli_markdown
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+    assert page.read_text(encoding="utf-8") == cli_markdown(), (
+        "docs/cli.md is stale: run `.venv/bin/luopan docs cli > docs/cli.md`"
+    )
+    assert all(f"`luopan {name}" in page.read_text(encoding="utf-8") for name in COMMANDS)

@@ -15,3 +15,10 @@ def register(app: typer.Typer) -> None:
     def model() -> None:
         """Print the canonical model page (Markdown). 输出规范数据模型文档。"""
         typer.echo(model_markdown())
+
+    @docs.command("cli")
+    def cli() -> None:
+        """Print the command reference page (Markdown). 输出命令参考文档。"""
+        from luopan.cli_docs import cli_markdown
+
+        typer.echo(cli_markdown(), nl=False)
