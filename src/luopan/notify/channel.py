@@ -13,6 +13,7 @@ Error tree addition (a child of ``DecisionError``, since a notification is an ac
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -118,7 +119,7 @@ def http_outcome(reply: Reply) -> Outcome | None:
     return None
 
 
-class HttpChannel:
+class HttpChannel(ABC):
     """Base of the webhook channels: one ``httpx.Client``, transport injectable.
 
     Args:
@@ -169,5 +170,6 @@ class HttpChannel:
             return Outcome(False, True, "network", f"{type(exc).__name__}: {exc}")
         return Reply(r.status_code, r.text, dict(r.headers))
 
-    def send(self, message: Message) -> Outcome:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def send(self, message: Message) -> Outcome:
+        """Format ``message`` for the platform and post it once (retries are the dispatcher's)."""

@@ -9,6 +9,7 @@ the k survivors.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
 
@@ -29,7 +30,7 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(part, order, axis=1)
 
 
-class Recommender:
+class Recommender(ABC):
     """Base class: holds the interactions and turns scores into top-k lists."""
 
     #: whether items the customer already bought are removed ("discover") or kept ("reorder")
@@ -42,11 +43,13 @@ class Recommender:
         self.half_life_days = half_life_days
 
     # -- to implement -------------------------------------------------------------------
+    @abstractmethod
     def _fit(self, data: Interactions, customers: pd.DataFrame | None, lines: pd.DataFrame) -> None:
-        raise NotImplementedError
+        """Learn from the interaction matrix (and the raw lines, for models that need dates)."""
 
+    @abstractmethod
     def score(self, rows: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Scores of every item for the customers at matrix ``rows`` (rows × items)."""
 
     # -- shared -------------------------------------------------------------------------
     def fit(
