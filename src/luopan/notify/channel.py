@@ -119,6 +119,25 @@ def http_outcome(reply: Reply) -> Outcome | None:
     return None
 
 
+def errcode_reply(reply: Reply) -> Outcome | tuple[int, str]:
+    """For robots answering ``{"errcode": …, "errmsg": …}`` (WeCom, DingTalk): the outcome
+    decided by the HTTP status or a non-JSON body, else ``(errcode, errmsg)``; code 0 is
+    success, -1 is the platforms' retryable "system busy"."""
+    by_status = http_outcome(reply)
+    if by_status is not None:
+        return by_status
+    data = reply.json()
+    if data is None:
+        return Outcome(False, False, str(reply.status), f"not JSON: {reply.text[:200]}")
+    code = int(data.get("errcode", -1))
+    detail = str(data.get("errmsg", ""))
+    if code == 0:
+        return Outcome(True, code="0", detail=detail)
+    if code == -1:
+        return Outcome(False, True, str(code), detail)
+    return code, detail
+
+
 class HttpChannel(ABC):
     """Base of the webhook channels: one ``httpx.Client``, transport injectable.
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from luopan.notify.channel import HttpChannel, Outcome, RateLimit, Reply, http_outcome
+from luopan.notify.channel import HttpChannel, Outcome, RateLimit, Reply, errcode_reply
 from luopan.notify.message import LINK_LABEL, Message
 
 __all__ = ["DingTalkRobot", "parse_reply", "payload", "sign", "signed_url"]
@@ -66,20 +66,12 @@ def payload(
 
 def parse_reply(reply: Reply) -> Outcome:
     """Map DingTalk's reply to an outcome (130101 and system busy are retryable)."""
-    by_status = http_outcome(reply)
-    if by_status is not None:
-        return by_status
-    data = reply.json()
-    if data is None:
-        return Outcome(False, False, str(reply.status), f"not JSON: {reply.text[:200]}")
-    code = int(data.get("errcode", -1))
-    detail = str(data.get("errmsg", ""))
-    if code == 0:
-        return Outcome(True, code="0", detail=detail)
+    decided = errcode_reply(reply)
+    if isinstance(decided, Outcome):
+        return decided
+    code, detail = decided
     if code == RATE_LIMITED:
         return Outcome(False, True, str(code), detail, retry_after=60.0)
-    if code == -1:  # system busy
-        return Outcome(False, True, str(code), detail)
     if code == SECURITY_FAILED:
         detail += (
             " (check the robot's secret, keyword or IP whitelist / 检查加签密钥、关键词或IP白名单)"

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import httpx
 
-from luopan.notify.channel import HttpChannel, Outcome, RateLimit, Reply, http_outcome
+from luopan.notify.channel import HttpChannel, Outcome, RateLimit, Reply, errcode_reply
 from luopan.notify.message import LINK_LABEL, Message, truncate_utf8
 
 __all__ = ["MAX_BYTES", "WeComRobot", "parse_reply", "payload"]
@@ -58,20 +58,12 @@ def payload(
 
 def parse_reply(reply: Reply) -> Outcome:
     """Map WeCom's reply to an outcome (45009 and system busy -1 are retryable)."""
-    by_status = http_outcome(reply)
-    if by_status is not None:
-        return by_status
-    data = reply.json()
-    if data is None:
-        return Outcome(False, False, str(reply.status), f"not JSON: {reply.text[:200]}")
-    code = int(data.get("errcode", -1))
-    detail = str(data.get("errmsg", ""))
-    if code == 0:
-        return Outcome(True, code="0", detail=detail)
+    decided = errcode_reply(reply)
+    if isinstance(decided, Outcome):
+        return decided
+    code, detail = decided
     if code == FREQUENCY_LIMITED:
         return Outcome(False, True, str(code), detail, retry_after=60.0)
-    if code == -1:
-        return Outcome(False, True, str(code), detail)
     return Outcome(False, False, str(code), detail)
 
 
