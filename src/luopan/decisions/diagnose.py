@@ -17,7 +17,7 @@ import pandas as pd
 
 from luopan.errors import InsufficientDataError, MetricError
 
-__all__ = ["Diagnosis", "diagnose_metric", "metric_leaves"]
+__all__ = ["Diagnosis", "diagnose_metric", "dominant_element", "metric_leaves"]
 
 DEFAULT_DIMS = ("channel", "customer__region")
 
@@ -80,7 +80,7 @@ def metric_leaves(
     return kind, leaves
 
 
-def _dominant(leaves: pd.DataFrame, dims: list[str], result: Any) -> Any:
+def dominant_element(leaves: pd.DataFrame, dims: list[str], result: Any) -> Any:
     """A fallback for small leaf tables (a few channels × regions), where the search's noise
     gates, calibrated on tables of thousands of leaves, see too few leaves to trust any one.
 
@@ -153,7 +153,7 @@ def diagnose_metric(
     result = localize(leaves, kind=kind, dimensions=list(dims),  # type: ignore[arg-type]
                       max_causes=max_causes)
     if not result.causes and kind == "additive":
-        result = _dominant(leaves, list(dims), result)
+        result = dominant_element(leaves, list(dims), result)
     meta = catalog.metric(metric).meta
     label = getattr(meta, "label", None)
     zh = getattr(label, "zh", metric) if label else metric

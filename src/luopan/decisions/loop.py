@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from luopan.decisions.diagnose import DEFAULT_DIMS, dominant_element
 from luopan.decisions.evaluate import Firing, evaluate_rule
 from luopan.decisions.rules import Rule, RuleSet, default_rules, load_rules
 from luopan.decisions.store import DecisionLog, Incident
@@ -35,7 +36,6 @@ __all__ = ["RunReport", "run_loop", "workspace_rules"]
 
 _FREQ = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
 _LOOKBACK = {"day": 70, "week": 26, "month": 18, "quarter": 10, "year": 5}  # periods
-_DIAGNOSE_DIMS = ("channel", "customer__region")
 _SEVERITY = {"low": "info", "medium": "warning", "high": "critical", "critical": "critical"}
 
 
@@ -132,12 +132,12 @@ def _diagnose(
     refs = [day - dt.timedelta(days=7 * k) for k in range(1, 5)]
     try:
         frame = query_metric(con, catalog, rule.metric or "", grain="day",
-                             by=list(_DIAGNOSE_DIMS), start=min(refs),
+                             by=list(DEFAULT_DIMS), start=min(refs),
                              end=day + dt.timedelta(days=1))
     except LuopanError:
         return
     frame["day"] = pd.to_datetime(frame["period"]).dt.date
-    keys = list(_DIAGNOSE_DIMS)
+    keys = list(DEFAULT_DIMS)
     real = frame[frame["day"] == day].groupby(keys, dropna=False)["value"].sum()
     base = frame[frame["day"].isin(refs)].groupby(keys, dropna=False)["value"].sum() / len(refs)
     leaves = pd.concat([real.rename("real"), base.rename("predict")], axis=1).fillna(0.0)
@@ -145,10 +145,8 @@ def _diagnose(
     if leaves.empty or not (leaves["real"] - leaves["predict"]).abs().sum():
         return
     result = localize(leaves, dimensions=keys)
-    if not result.causes:  # a few channels × regions: see diagnose._dominant
-        from luopan.decisions.diagnose import _dominant
-
-        result = _dominant(leaves, keys, result)
+    if not result.causes:  # a few channels × regions: see dominant_element
+        result = dominant_element(leaves, keys, result)
     labels_zh = {"channel": "渠道", "customer__region": "区域"}
     labels_en = {"channel": "channel", "customer__region": "region"}
     log.add_diagnosis(
