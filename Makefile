@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml requirements-forecast.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,db,spark,listening]'
+	$(BIN)/python -m pip install -q -e '.[dev,db,spark,listening,docs]'
 	$(BIN)/python -m pip install -q --no-deps -r requirements-forecast.txt
 	@touch $(STAMP)
 
