@@ -19,7 +19,27 @@ from luopan.errors import ConfigError
 from luopan.ingest.mapping import ColumnSpec, OutputSpec, load_presets
 from luopan.tables import TABLES
 
-__all__ = ["CONFIG_FILE", "SourceConfig", "WorkspaceConfig", "load_config"]
+__all__ = ["CONFIG_FILE", "ENV_REF", "SourceConfig", "WorkspaceConfig", "expand_env", "load_config"]
+
+ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(text: str, *, what: str = "the setting") -> str:
+    """Replace ``${VAR}`` references with the environment's values (secrets stay out of files).
+
+    Raises:
+        ConfigError: a referenced variable is not set; the message names it.
+    """
+    import os
+
+    missing = sorted({n for n in ENV_REF.findall(text) if n not in os.environ})
+    if missing:
+        raise ConfigError(
+            f"{what} refers to environment variable {', '.join(missing)}, which is not set",
+            fix=f"set it before running luopan, e.g. export {missing[0]}=…",
+        )
+    return ENV_REF.sub(lambda m: os.environ[m.group(1)], text)
+
 
 CONFIG_FILE = "luopan.yaml"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")

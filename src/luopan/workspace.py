@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from luopan.config import CONFIG_FILE, WorkspaceConfig, load_config
+from luopan.config import CONFIG_FILE, WorkspaceConfig, expand_env, load_config
 from luopan.errors import ConfigError
 
 __all__ = ["Workspace", "init_workspace"]
@@ -93,9 +93,7 @@ class Workspace:
     @property
     def metadata_url(self) -> str:
         """SQLAlchemy URL of the metadata store; a relative SQLite path is under the root."""
-        from luopan.ingest.databases import _expand
-
-        url = _expand(self.config.metadata)
+        url = expand_env(self.config.metadata, what="the metadata store URL (metadata:)")
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
             path = self.root / url.removeprefix("sqlite:///")
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from luopan.config import expand_env
 from luopan.errors import OptionalDependencyError, SourceError
 
 __all__ = ["database_fingerprint", "read_database"]
@@ -132,7 +133,7 @@ def database_fingerprint(tbl: pa.Table) -> str:
 
 
 def _expand(text: str) -> str:
-    return _ENV_REF.sub(lambda m: os.environ[m.group(1)], text)
+    return expand_env(text, what="the source URL")
 
 
 def _parse_url(url: str) -> tuple[Any, str]:
