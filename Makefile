@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-world
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup demo serve test bench lint docs clean
 
 $(STAMP): pyproject.toml requirements-forecast.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,10 +17,22 @@ $(STAMP): pyproject.toml requirements-forecast.txt
 
 setup: $(STAMP)
 
-demo: setup  # build the world, ingest it, then one pass of the loop over its whole history
+DEMO_USER ?= demo
+DEMO_PASSWORD ?= luopan-demo
+
+demo: setup  # build the world, ingest it, one pass of the loop over its history, a cockpit login
 	$(BIN)/luopan demo $(DEMO_DIR) --force
 	$(BIN)/luopan run -w $(DEMO_DIR) --no-ingest --backfill
 	$(BIN)/luopan decisions list -w $(DEMO_DIR)
+	LUOPAN_DEMO_PASSWORD='$(DEMO_PASSWORD)' $(BIN)/luopan users add $(DEMO_USER) --role admin \
+		--password-env LUOPAN_DEMO_PASSWORD --replace -w $(DEMO_DIR)
+	@echo ""
+	@echo "cockpit / 驾驶舱:  $(BIN)/luopan serve -w $(DEMO_DIR)   then open http://127.0.0.1:8710/"
+	@echo "login / 登录:      $(DEMO_USER) / $(DEMO_PASSWORD)"
+	@echo "run report / 运行报告: $$(ls -t $(DEMO_DIR)/reports/*.md 2>/dev/null | head -1)"
+
+serve: setup  # the cockpit and API on the demo world (make demo first)
+	$(BIN)/luopan serve -w $(DEMO_DIR)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -31,10 +43,13 @@ bench: setup  # every benchmark (or BENCH="ingest rca"); each records its sectio
 	$(BIN)/python -m pip install -q -e '.[dev,db,spark,listening,bench]'
 	@set -e; for b in $(BENCH); do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py; done
 
+docs: setup  # the zh-CN/en documentation site, built offline into site/
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d site
+
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) site .pytest_cache .mypy_cache .ruff_cache

@@ -121,30 +121,35 @@ def _generate(rows: int, orders: int) -> None:
     utf8_zh = DATA / "order_lines_zh_utf8.tmp.csv"
 
     def yuan(x: str) -> str:
-        return (f"CASE WHEN {x} < 0 THEN '-￥' || format('{{:,.2f}}', -{x}) "
-                f"ELSE '￥' || format('{{:,.2f}}', {x}) END")
+        return (
+            f"CASE WHEN {x} < 0 THEN '-￥' || format('{{:,.2f}}', -{x}) "
+            f"ELSE '￥' || format('{{:,.2f}}', {x}) END"
+        )
 
     con.execute(
         f"""COPY ({lines_sql}
           SELECT CAST(5000000000000000000 + o AS VARCHAR) AS "订单编号", line_no AS "行号",
-                 sku AS "商品编码", quantity AS "数量", {yuan('price')} AS "单价",
-                 {yuan('paid')} AS "实付金额"
+                 sku AS "商品编码", quantity AS "数量", {yuan("price")} AS "单价",
+                 {yuan("paid")} AS "实付金额"
           FROM m ORDER BY i
         ) TO '{utf8_zh}' (HEADER, DELIMITER ',')"""
     )
     con.close()
     # streaming transcode UTF-8 -> GBK in chunks (constant memory)
     tmp = LINES_GBK.with_suffix(".partial")
-    with utf8_zh.open("r", encoding="utf-8", newline="") as src, \
-            tmp.open("w", encoding="gbk", newline="") as dst:
+    with (
+        utf8_zh.open("r", encoding="utf-8", newline="") as src,
+        tmp.open("w", encoding="gbk", newline="") as dst,
+    ):
         while chunk := src.read(CHUNK):
             dst.write(chunk)
     tmp.rename(LINES_GBK)
     utf8_zh.unlink()
     t2 = time.perf_counter()
     META.write_text(json.dumps({"version": GEN_VERSION, "rows": rows, "orders": orders}))
-    print(f"generated data in {t2 - t0:.1f}s (UTF-8 files {t1 - t0:.1f}s, "
-          f"GBK variant {t2 - t1:.1f}s)")
+    print(
+        f"generated data in {t2 - t0:.1f}s (UTF-8 files {t1 - t0:.1f}s, GBK variant {t2 - t1:.1f}s)"
+    )
 
 
 def ensure_data(rows: int, orders: int) -> None:
@@ -247,13 +252,32 @@ def instrument() -> Timings:
 
     t = Timings()
     # pipeline-level phases (names looked up in luopan.ingest.pipeline's namespace)
-    for name in ("scan_file", "read_file", "_dedupe_raw", "resolve_output", "build_stage",
-                 "check_stage", "_good_view", "quarantine_rows", "_upsert", "_create_customers",
-                 "_write_quarantine"):
+    for name in (
+        "scan_file",
+        "read_file",
+        "_dedupe_raw",
+        "resolve_output",
+        "build_stage",
+        "check_stage",
+        "_good_view",
+        "quarantine_rows",
+        "_upsert",
+        "_create_customers",
+        "_write_quarantine",
+    ):
         t.wrap(pipeline, name, f"pipeline.{name}")
     # inside read_file
-    for name in ("_fingerprint", "detect_encoding", "to_utf8", "_read_header", "_lines_at",
-                 "_blank_lines", "_number_lines", "_shift_by_gaps", "_count"):
+    for name in (
+        "_fingerprint",
+        "detect_encoding",
+        "to_utf8",
+        "_read_header",
+        "_lines_at",
+        "_blank_lines",
+        "_number_lines",
+        "_shift_by_gaps",
+        "_count",
+    ):
         t.wrap(delimited, name, f"readers.{name}")
     t.wrap(base, "_scan", "readers.scan_file (sha256 + line count)")
     for name in ("_first_bad_byte",):
@@ -295,8 +319,12 @@ def make_ws(root: Path, lines_file: Path) -> Any:
         "name": "bench",
         "as_of": "2026-06-30 12:00:00",
         "sources": [
-            {"name": "orders", "path": str(ORDERS_CSV), "table": "orders",
-             "creates_customers": True},
+            {
+                "name": "orders",
+                "path": str(ORDERS_CSV),
+                "table": "orders",
+                "creates_customers": True,
+            },
             # no `columns:`: canonical names (English file) and the zh labels of
             # order_lines (订单编号 行号 商品编码 数量 单价 实付金额) both resolve by themselves
             {"name": "lines", "path": str(lines_file), "table": "order_lines"},
@@ -317,8 +345,10 @@ def check_result(results: list[Any], table: str, expected: int, errors: list[str
     if got != expected:
         errors.append(f"{r.file}: loaded {got:,} rows into {table}, the file has {expected:,}")
     if r.quarantined or r.duplicates:
-        errors.append(f"{r.file}: {r.quarantined} quarantined, {r.duplicates} duplicates "
-                      f"(expected 0; see {r.quarantine_file})")
+        errors.append(
+            f"{r.file}: {r.quarantined} quarantined, {r.duplicates} duplicates "
+            f"(expected 0; see {r.quarantine_file})"
+        )
     return r
 
 
@@ -330,8 +360,9 @@ def warehouse_count(ws: Any, table: str) -> int:
         con.close()
 
 
-def run_luopan(root: Path, lines_file: Path, n_orders: int, n_lines: int, timings: Timings,
-               errors: list[str]) -> dict[str, Any]:
+def run_luopan(
+    root: Path, lines_file: Path, n_orders: int, n_lines: int, timings: Timings, errors: list[str]
+) -> dict[str, Any]:
     from luopan.ingest.pipeline import ingest_workspace
 
     ws = make_ws(root, lines_file)
@@ -350,14 +381,20 @@ def run_luopan(root: Path, lines_file: Path, n_orders: int, n_lines: int, timing
     if in_wh != n_lines:
         errors.append(f"{lines_file.name}: warehouse has {in_wh:,} order_lines, file {n_lines:,}")
     return {
-        "orders_s": t_orders, "lines_s": t_lines, "lines_loaded": r_l.loaded.get("order_lines")
-        if r_l else None, "lines_quarantined": r_l.quarantined if r_l else None,
+        "orders_s": t_orders,
+        "lines_s": t_lines,
+        "lines_loaded": r_l.loaded.get("order_lines") if r_l else None,
+        "lines_quarantined": r_l.quarantined if r_l else None,
         "orders_loaded": r_o.loaded.get("orders") if r_o else None,
         "customers_created": r_o.customers_created if r_o else None,
-        "in_warehouse": in_wh, "encoding": None,
-        "phases": dict(timings.phases), "calls": dict(timings.calls),
-        "order": list(timings.order), "depth": dict(timings.depth),
-        "sql": {k: list(v) for k, v in timings.sql.items()}, "orders_phases": orders_phases,
+        "in_warehouse": in_wh,
+        "encoding": None,
+        "phases": dict(timings.phases),
+        "calls": dict(timings.calls),
+        "order": list(timings.order),
+        "depth": dict(timings.depth),
+        "sql": {k: list(v) for k, v in timings.sql.items()},
+        "orders_phases": orders_phases,
     }
 
 
@@ -392,8 +429,11 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {
-        "nproc": os.cpu_count(), "ram_gib": round(mem_kb / 1024 / 1024, 1), "cpu": cpu,
-        "python": platform.python_version(), "duckdb": duckdb.__version__,
+        "nproc": os.cpu_count(),
+        "ram_gib": round(mem_kb / 1024 / 1024, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
         "os": f"{platform.system()} {platform.release()}",
     }
 
@@ -419,8 +459,13 @@ def top_sql(run: dict[str, Any], n: int = 12) -> list[tuple[str, float, int]]:
     return items[:n]
 
 
-def print_report(m: dict[str, Any], table_rows: list[tuple[str, ...]], runs: dict[str, Any],
-                 errors: list[str], show_breakdown: bool) -> None:
+def print_report(
+    m: dict[str, Any],
+    table_rows: list[tuple[str, ...]],
+    runs: dict[str, Any],
+    errors: list[str],
+    show_breakdown: bool,
+) -> None:
     try:
         from rich.console import Console
         from rich.markup import escape
@@ -430,8 +475,10 @@ def print_report(m: dict[str, Any], table_rows: list[tuple[str, ...]], runs: dic
             print(" | ".join(r))
         return
     console = Console()
-    console.print(f"[bold]machine[/]: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, "
-                  f"{m['os']}, Python {m['python']}, duckdb {m['duckdb']}")
+    console.print(
+        f"[bold]machine[/]: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, "
+        f"{m['os']}, Python {m['python']}, duckdb {m['duckdb']}"
+    )
     t = Table(title="ingest throughput")
     for h in ("run", "rows", "seconds", "rows/s", "time ratio vs bare", "check"):
         t.add_column(h, justify="left" if h in ("run", "check") else "right")
@@ -467,15 +514,23 @@ def verdict(runs: dict[str, Any]) -> str:
         rate = (run["lines_loaded"] or 0) / run["lines_s"]
         ratio = run["lines_s"] / run["bare_s"]
         ok = rate >= 1_000_000 and ratio <= 2
-        parts.append(f"{name}: {rate:,.0f} rows/s, {ratio:.2f}× bare — "
-                     f"{'met' if ok else 'NOT met'}")
+        parts.append(
+            f"{name}: {rate:,.0f} rows/s, {ratio:.2f}× bare — {'met' if ok else 'NOT met'}"
+        )
     return "target ≥ 1,000,000 rows/s and ≤ 2× bare: " + "; ".join(parts)
 
 
-def write_results(m: dict[str, Any], cmd: str, table_rows: list[tuple[str, ...]],
-                  runs: dict[str, Any], show_breakdown: bool, note: str) -> None:
+def write_results(
+    m: dict[str, Any],
+    cmd: str,
+    table_rows: list[tuple[str, ...]],
+    runs: dict[str, Any],
+    show_breakdown: bool,
+    note: str,
+) -> None:
     lines = [
-        SECTION, "",
+        SECTION,
+        "",
         f"- date: {dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
         f"- machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, {m['os']}, "
         f"Python {m['python']}, duckdb {m['duckdb']}",
@@ -489,8 +544,13 @@ def write_results(m: dict[str, Any], cmd: str, table_rows: list[tuple[str, ...]]
     lines += ["| " + " | ".join(r) + " |" for r in table_rows]
     if show_breakdown:
         for name, run in runs.items():
-            lines += ["", f"Phase breakdown, {name} ({run['lines_s']:.2f}s wall):", "",
-                      "| phase | seconds | % |", "|---|---:|---:|"]
+            lines += [
+                "",
+                f"Phase breakdown, {name} ({run['lines_s']:.2f}s wall):",
+                "",
+                "| phase | seconds | % |",
+                "|---|---:|---:|",
+            ]
             for label, s, _calls, pct in breakdown_rows(run):
                 lbl = label.strip()
                 depth = len(label) - len(label.lstrip(" "))
@@ -502,7 +562,7 @@ def write_results(m: dict[str, Any], cmd: str, table_rows: list[tuple[str, ...]]
         text = text.rstrip("\n") + "\n\n" + section
     else:
         nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[nxt + 1:] if nxt != -1 else "")
+        text = text[:start] + section + (text[nxt + 1 :] if nxt != -1 else "")
         text = text.replace(section + "## ", section + "\n## ")
     RESULTS.write_text(text, encoding="utf-8")
 
@@ -517,10 +577,17 @@ def main() -> int:
     ap.add_argument("--no-gbk", action="store_true", help="skip the GBK run")
     ap.add_argument("--no-results", action="store_true", help="do not update RESULTS.md")
     ap.add_argument("--keep", action="store_true", help="keep the workspaces")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="alternate bare and luopan runs N times and keep the fastest of each")
-    ap.add_argument("--breakdown", action="store_true",
-                    help="always print the phase breakdown (default: when luopan > 2x bare)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="alternate bare and luopan runs N times and keep the fastest of each",
+    )
+    ap.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="always print the phase breakdown (default: when luopan > 2x bare)",
+    )
     args = ap.parse_args()
     rows = args.rows
     orders = args.orders or max(rows // 3, 1)
@@ -533,8 +600,10 @@ def main() -> int:
     n_orders = count_data_lines(ORDERS_CSV)
     errors: list[str] = []
     if n_lines != rows or n_lines_gbk != rows or n_orders != orders:
-        errors.append(f"generated files have {n_lines:,}/{n_lines_gbk:,} lines and "
-                      f"{n_orders:,} orders, expected {rows:,}/{orders:,}")
+        errors.append(
+            f"generated files have {n_lines:,}/{n_lines_gbk:,} lines and "
+            f"{n_orders:,} orders, expected {rows:,}/{orders:,}"
+        )
 
     timings = instrument()
     work = Path(tempfile.mkdtemp(prefix="run-", dir=DATA))  # same disk as the data
@@ -555,8 +624,9 @@ def main() -> int:
             if not args.no_gbk:
                 print(f"luopan (GBK, Chinese headers, ￥1,234.50 amounts){tag} ...", flush=True)
                 tries["luopan GBK"].append(
-                    run_luopan(work / f"ws_gbk_{r}", LINES_GBK, n_orders, n_lines_gbk, timings,
-                               errors)
+                    run_luopan(
+                        work / f"ws_gbk_{r}", LINES_GBK, n_orders, n_lines_gbk, timings, errors
+                    )
                 )
             for p in work.glob(f"*{r}"):  # free the disk before the next round
                 if not args.keep:
@@ -575,35 +645,57 @@ def main() -> int:
     b_s = bare["s"]
     u = runs["luopan UTF-8"]
     table_rows: list[tuple[str, ...]] = [
-        ("DuckDB bare read_csv → table (UTF-8)", f"{bare['rows']:,}", f"{b_s:.2f}",
-         fmt_rate(bare["rows"], b_s), "1.00", "rows = file" if bare["rows"] == n_lines else "✗"),
-        ("luopan orders (UTF-8, setup)", f"{u['orders_loaded'] or 0:,}", f"{u['orders_s']:.2f}",
-         fmt_rate(u["orders_loaded"] or 0, u["orders_s"]), "",
-         f"{u['customers_created'] or 0:,} customers created"),
+        (
+            "DuckDB bare read_csv → table (UTF-8)",
+            f"{bare['rows']:,}",
+            f"{b_s:.2f}",
+            fmt_rate(bare["rows"], b_s),
+            "1.00",
+            "rows = file" if bare["rows"] == n_lines else "✗",
+        ),
+        (
+            "luopan orders (UTF-8, setup)",
+            f"{u['orders_loaded'] or 0:,}",
+            f"{u['orders_s']:.2f}",
+            fmt_rate(u["orders_loaded"] or 0, u["orders_s"]),
+            "",
+            f"{u['customers_created'] or 0:,} customers created",
+        ),
     ]
     for name, run in runs.items():
         ok = run["in_warehouse"] == run["lines_loaded"] == rows and run["lines_quarantined"] == 0
         table_rows.append(
-            (f"{name} order_lines", f"{run['lines_loaded'] or 0:,}", f"{run['lines_s']:.2f}",
-             fmt_rate(run["lines_loaded"] or 0, run["lines_s"]), f"{run['lines_s'] / b_s:.2f}",
-             f"loaded = file, quarantined {run['lines_quarantined']}" if ok else "✗ see errors")
+            (
+                f"{name} order_lines",
+                f"{run['lines_loaded'] or 0:,}",
+                f"{run['lines_s']:.2f}",
+                fmt_rate(run["lines_loaded"] or 0, run["lines_s"]),
+                f"{run['lines_s'] / b_s:.2f}",
+                f"loaded = file, quarantined {run['lines_quarantined']}" if ok else "✗ see errors",
+            )
         )
     worst = max(run["lines_s"] / b_s for run in runs.values())
     show = args.breakdown or worst > 2
-    note = ("GBK ratio is against the bare figure for the UTF-8 file (DuckDB cannot read GBK "
-            "offline); luopan times are wall clock of ingest_workspace(ws, sources=['lines']) "
-            "after the orders were loaded; bare = connect + CTAS read_csv + close, same disk; "
-            f"fastest of {args.repeat} alternating round(s) for each")
+    note = (
+        "GBK ratio is against the bare figure for the UTF-8 file (DuckDB cannot read GBK "
+        "offline); luopan times are wall clock of ingest_workspace(ws, sources=['lines']) "
+        "after the orders were loaded; bare = connect + CTAS read_csv + close, same disk; "
+        f"fastest of {args.repeat} alternating round(s) for each"
+    )
     print_report(m, table_rows, runs, errors, show)
     print(f"note: {note}")
     if not args.no_results:
-        cmd = ".venv/bin/python benchmarks/ingest.py" + "".join(
-            f" {a}" for a in sys.argv[1:])
+        cmd = ".venv/bin/python benchmarks/ingest.py" + "".join(f" {a}" for a in sys.argv[1:])
         write_results(m, cmd, table_rows, runs, show, note)
         print(f"wrote {RESULTS.relative_to(HERE.parent)}")
     json_out = DATA / "last_run.json"
-    json_out.write_text(json.dumps({"machine": m, "bare": bare, "runs": runs, "rows": rows,
-                                    "errors": errors}, indent=1, default=str))
+    json_out.write_text(
+        json.dumps(
+            {"machine": m, "bare": bare, "runs": runs, "rows": rows, "errors": errors},
+            indent=1,
+            default=str,
+        )
+    )
     return 1 if errors else 0
 
 

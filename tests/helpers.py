@@ -12,8 +12,17 @@ import yaml
 from luopan.workspace import Workspace
 
 TMALL_HEADERS = [
-    "订单编号", "买家会员名", "订单创建时间", "订单付款时间 ", "订单状态", "总金额",
-    "买家实际支付金额", "退款金额", "收货人姓名", "收货地址 ", "联系手机",
+    "订单编号",
+    "买家会员名",
+    "订单创建时间",
+    "订单付款时间 ",
+    "订单状态",
+    "总金额",
+    "买家实际支付金额",
+    "退款金额",
+    "收货人姓名",
+    "收货地址 ",
+    "联系手机",
 ]
 ITEM_HEADERS = ["订单编号", "标题", "价格", "购买数量", "商家编码"]
 
@@ -45,8 +54,26 @@ def counts(ws: Workspace) -> dict[str, int]:
     return {t: query(ws, f'SELECT count(*) FROM "{t}"')[0][0] for t in tables}
 
 
-def tmall_row(order_id: str, buyer: str = "买家甲", *, created: str = "2025年11月17日 08:41",
-              paid: str = "2025/11/17 8:42", status: str = "交易成功", total: str = "￥1,234.50",
-              paid_amount: str = "1234.5元") -> list[str]:
-    return [order_id, buyer, created, paid, status, total, paid_amount, "0", "张三",
-            "浙江省 杭州市 西湖区 ****", "13800138000"]
+def tmall_row(
+    order_id: str,
+    buyer: str = "买家甲",
+    *,
+    created: str = "2025年11月17日 08:41",
+    paid: str = "2025/11/17 8:42",
+    status: str = "交易成功",
+    total: str = "￥1,234.50",
+    paid_amount: str = "1234.5元",
+) -> list[str]:
+    return [
+        order_id,
+        buyer,
+        created,
+        paid,
+        status,
+        total,
+        paid_amount,
+        "0",
+        "张三",
+        "浙江省 杭州市 西湖区 ****",
+        "13800138000",
+    ]

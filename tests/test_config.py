@@ -22,7 +22,12 @@ def test_init_writes_a_valid_commented_config(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert "# " in text and "Asia/Shanghai" in text and "业务时区" in text
     cfg = load_config(path)
-    assert (cfg.name, cfg.timezone, cfg.currency, cfg.sources) == ("鲜丰", "Asia/Shanghai", "CNY", [])
+    assert (cfg.name, cfg.timezone, cfg.currency, cfg.sources) == (
+        "鲜丰",
+        "Asia/Shanghai",
+        "CNY",
+        [],
+    )
     ws = Workspace.open(tmp_path / "ws")
     assert ws.warehouse_path == (tmp_path / "ws" / "warehouse.duckdb").resolve()
     with pytest.raises(ConfigError, match="already exists"):
@@ -34,17 +39,40 @@ def test_init_writes_a_valid_commented_config(tmp_path: Path) -> None:
     [
         ("name: x\ntimezon: Asia/Shanghai\n", 2, "timezon", "unknown key"),
         ("name: x\ntimezone: Mars/Base\n", 2, "timezone", "unknown timezone"),
-        ("name: x\nsources:\n  - name: a\n    path: a.csv\n    preset: nope\n", 3, "sources.0",
-         "unknown preset"),
-        ("name: x\nsources:\n  - name: a\n    path: a.csv\n    table: orders\n    colums: {}\n",
-         6, "sources.0.colums", "unknown key"),
-        ("name: x\nsources:\n  - name: a\n    path: a.csv\n    url: postgresql://h/db\n"
-         "    table: orders\n", 3, "sources.0", "exactly one of path"),
-        ("name: x\nsources:\n  - {name: a, path: a.csv, table: orders}\n"
-         "  - {name: a, path: b.csv, table: orders}\n", 2, "sources", "used twice"),
+        (
+            "name: x\nsources:\n  - name: a\n    path: a.csv\n    preset: nope\n",
+            3,
+            "sources.0",
+            "unknown preset",
+        ),
+        (
+            "name: x\nsources:\n  - name: a\n    path: a.csv\n    table: orders\n    colums: {}\n",
+            6,
+            "sources.0.colums",
+            "unknown key",
+        ),
+        (
+            "name: x\nsources:\n  - name: a\n    path: a.csv\n    url: postgresql://h/db\n"
+            "    table: orders\n",
+            3,
+            "sources.0",
+            "exactly one of path",
+        ),
+        (
+            "name: x\nsources:\n  - {name: a, path: a.csv, table: orders}\n"
+            "  - {name: a, path: b.csv, table: orders}\n",
+            2,
+            "sources",
+            "used twice",
+        ),
         ("name: x\nwarehouse: sqlite:///x.db\n", 2, "warehouse", "duckdb:///"),
-        ("name: x\nsources:\n  - name: a\n    path: a.csv\n    table: orders\n"
-         "    late_after_hours: -3\n", 6, "sources.0.late_after_hours", "greater than 0"),
+        (
+            "name: x\nsources:\n  - name: a\n    path: a.csv\n    table: orders\n"
+            "    late_after_hours: -3\n",
+            6,
+            "sources.0.late_after_hours",
+            "greater than 0",
+        ),
     ],
 )
 def test_errors_name_file_line_and_key(tmp_path, text, line, key, words) -> None:

@@ -14,13 +14,31 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "canonical-model.md"
 
 def test_every_table_from_design_is_declared() -> None:
     expected = {
-        "stores", "customers", "products", "orders", "order_lines", "prices", "inventory",
-        "inventory_events", "events", "campaigns", "marketing_spend", "experiments",
-        "assignments", "mentions", "communities", "content", "tickets",
+        "stores",
+        "customers",
+        "products",
+        "orders",
+        "order_lines",
+        "prices",
+        "inventory",
+        "inventory_events",
+        "events",
+        "campaigns",
+        "marketing_spend",
+        "experiments",
+        "assignments",
+        "mentions",
+        "communities",
+        "content",
+        "tickets",
     }
     assert set(TABLES) == expected
-    assert {t for t, v in TABLES.items() if v.core} == {"orders", "order_lines", "customers",
-                                                        "products"}
+    assert {t for t, v in TABLES.items() if v.core} == {
+        "orders",
+        "order_lines",
+        "customers",
+        "products",
+    }
 
 
 def test_ddl_creates_every_column_with_its_type() -> None:
@@ -33,9 +51,12 @@ def test_ddl_creates_every_column_with_its_type() -> None:
         ).fetchall()
         names = [c[0] for c in cols]
         assert names == [*table.column_names, *(n for n, *_ in LINEAGE_COLUMNS)]
-    types = dict(con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_name = 'orders'").fetchall())
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'orders'"
+        ).fetchall()
+    )
     assert types["order_id"] == "VARCHAR"
     assert types["paid_amount"] == "DECIMAL(18,2)"
     assert types["ordered_at"] == "TIMESTAMP"

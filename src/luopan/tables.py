@@ -117,13 +117,25 @@ LINEAGE_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
 
 C = Column
 STATUSES = ("created", "paid", "shipped", "completed", "closed", "refunded")
-CHANNELS = ("store", "miniprogram", "tmall", "jd", "douyin", "meituan", "youzan", "shopify", "other")
+CHANNELS = (
+    "store",
+    "miniprogram",
+    "tmall",
+    "jd",
+    "douyin",
+    "meituan",
+    "youzan",
+    "shopify",
+    "other",
+)
 
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         Table(
-            "stores", "门店", "stores",
+            "stores",
+            "门店",
+            "stores",
             (
                 C("store_id", "id", "门店编号", "store id", required=True),
                 C("name", "text", "门店名称", "store name"),
@@ -135,7 +147,9 @@ TABLES: dict[str, Table] = {
             key=("store_id",),
         ),
         Table(
-            "customers", "客户", "customers",
+            "customers",
+            "客户",
+            "customers",
             (
                 C("customer_id", "id", "客户编号", "customer id", required=True),
                 C("first_seen_at", "timestamp", "首次出现时间", "first seen at"),
@@ -155,7 +169,9 @@ TABLES: dict[str, Table] = {
             core=True,
         ),
         Table(
-            "products", "商品", "products",
+            "products",
+            "商品",
+            "products",
             (
                 C("sku", "id", "商品编码", "SKU", required=True),
                 C("name", "text", "商品名称", "product name"),
@@ -170,7 +186,9 @@ TABLES: dict[str, Table] = {
             core=True,
         ),
         Table(
-            "orders", "订单", "orders",
+            "orders",
+            "订单",
+            "orders",
             (
                 C("order_id", "id", "订单编号", "order id", required=True),
                 C("customer_id", "id", "客户编号", "customer id"),
@@ -196,7 +214,9 @@ TABLES: dict[str, Table] = {
             core=True,
         ),
         Table(
-            "order_lines", "订单明细", "order lines",
+            "order_lines",
+            "订单明细",
+            "order lines",
             (
                 C("order_id", "id", "订单编号", "order id", required=True),
                 C("line_no", "int", "行号", "line number", required=True, min_value=1),
@@ -210,7 +230,9 @@ TABLES: dict[str, Table] = {
             core=True,
         ),
         Table(
-            "prices", "价格", "prices",
+            "prices",
+            "价格",
+            "prices",
             (
                 C("date", "date", "日期", "date", required=True),
                 C("sku", "id", "商品编码", "SKU", required=True),
@@ -222,7 +244,9 @@ TABLES: dict[str, Table] = {
             time_column="date",
         ),
         Table(
-            "inventory", "库存", "inventory",
+            "inventory",
+            "库存",
+            "inventory",
             (
                 C("date", "date", "日期", "date", required=True),
                 C("store_id", "id", "门店编号", "store id", required=True),
@@ -234,14 +258,22 @@ TABLES: dict[str, Table] = {
             time_column="date",
         ),
         Table(
-            "inventory_events", "库存事件", "inventory events",
+            "inventory_events",
+            "库存事件",
+            "inventory events",
             (
                 C("event_id", "id", "事件编号", "event id", required=True),
                 C("occurred_at", "timestamp", "发生时间", "occurred at", required=True),
                 C("store_id", "id", "门店编号", "store id", required=True),
                 C("sku", "id", "商品编码", "SKU", required=True),
-                C("event_type", "text", "类型", "event type", required=True,
-                  allowed=("receipt", "waste", "loss", "adjustment", "transfer")),
+                C(
+                    "event_type",
+                    "text",
+                    "类型",
+                    "event type",
+                    required=True,
+                    allowed=("receipt", "waste", "loss", "adjustment", "transfer"),
+                ),
                 C("quantity", "int", "数量", "quantity", required=True),
                 C("reason", "text", "原因", "reason"),
             ),
@@ -249,7 +281,9 @@ TABLES: dict[str, Table] = {
             time_column="occurred_at",
         ),
         Table(
-            "events", "行为事件", "events",
+            "events",
+            "行为事件",
+            "events",
             (
                 C("event_id", "id", "事件编号", "event id", required=True),
                 C("event_time", "timestamp", "事件时间", "event time", required=True),
@@ -264,7 +298,9 @@ TABLES: dict[str, Table] = {
             time_column="event_time",
         ),
         Table(
-            "campaigns", "营销活动", "campaigns",
+            "campaigns",
+            "营销活动",
+            "campaigns",
             (
                 C("campaign_id", "id", "活动编号", "campaign id", required=True),
                 C("name", "text", "活动名称", "campaign name"),
@@ -277,7 +313,9 @@ TABLES: dict[str, Table] = {
             key=("campaign_id",),
         ),
         Table(
-            "marketing_spend", "营销花费", "marketing spend",
+            "marketing_spend",
+            "营销花费",
+            "marketing spend",
             (
                 C("date", "date", "日期", "date", required=True),
                 C("channel", "text", "渠道", "channel", required=True),
@@ -290,7 +328,9 @@ TABLES: dict[str, Table] = {
             time_column="date",
         ),
         Table(
-            "experiments", "实验", "experiments",
+            "experiments",
+            "实验",
+            "experiments",
             (
                 C("experiment_id", "id", "实验编号", "experiment id", required=True),
                 C("name", "text", "实验名称", "experiment name"),
@@ -303,7 +343,9 @@ TABLES: dict[str, Table] = {
             key=("experiment_id",),
         ),
         Table(
-            "assignments", "实验分组", "assignments",
+            "assignments",
+            "实验分组",
+            "assignments",
             (
                 C("experiment_id", "id", "实验编号", "experiment id", required=True),
                 C("unit_id", "id", "分流单元", "unit id", required=True),
@@ -314,7 +356,9 @@ TABLES: dict[str, Table] = {
             time_column="assigned_at",
         ),
         Table(
-            "mentions", "舆情提及", "mentions",
+            "mentions",
+            "舆情提及",
+            "mentions",
             (
                 C("mention_id", "id", "提及编号", "mention id", required=True),
                 C("platform", "text", "平台", "platform", required=True),
@@ -331,7 +375,9 @@ TABLES: dict[str, Table] = {
             time_column="published_at",
         ),
         Table(
-            "communities", "社群", "communities",
+            "communities",
+            "社群",
+            "communities",
             (
                 C("date", "date", "日期", "date", required=True),
                 C("group_id", "id", "群编号", "group id", required=True),
@@ -344,7 +390,9 @@ TABLES: dict[str, Table] = {
             time_column="date",
         ),
         Table(
-            "content", "内容", "content",
+            "content",
+            "内容",
+            "content",
             (
                 C("content_id", "id", "内容编号", "content id", required=True),
                 C("platform", "text", "平台", "platform"),
@@ -358,7 +406,9 @@ TABLES: dict[str, Table] = {
             time_column="published_at",
         ),
         Table(
-            "tickets", "客诉工单", "tickets",
+            "tickets",
+            "客诉工单",
+            "tickets",
             (
                 C("ticket_id", "id", "工单编号", "ticket id", required=True),
                 C("customer_id", "id", "客户编号", "customer id"),
@@ -385,4 +435,3 @@ def get_table(name: str) -> Table:
             f"unknown canonical table {name!r}",
             fix=f"use one of: {', '.join(TABLES)}",
         ) from None
-

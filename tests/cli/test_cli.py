@@ -12,17 +12,29 @@ from helpers import TMALL_HEADERS, make_workspace, tmall_row, write_csv
 
 def luopan(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "luopan", *args], capture_output=True, text=True, cwd=cwd,
-        env={"LUOPAN_LANG": "en", "COLUMNS": "200", "PATH": "/usr/bin:/bin"}, timeout=300,
+        [sys.executable, "-m", "luopan", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"LUOPAN_LANG": "en", "COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+        timeout=300,
     )
 
 
 def _workspace(tmp_path: Path) -> Path:
-    write_csv(tmp_path / "exports/ExportOrderList_202511.csv",
-              [TMALL_HEADERS, tmall_row('="5118234567890123456"'), tmall_row("1002"),
-               tmall_row("1003", total="bad")], encoding="gbk")
-    make_workspace(tmp_path, [{"name": "tmall_orders", "path": "exports/*.csv",
-                               "preset": "tmall_orders"}])
+    write_csv(
+        tmp_path / "exports/ExportOrderList_202511.csv",
+        [
+            TMALL_HEADERS,
+            tmall_row('="5118234567890123456"'),
+            tmall_row("1002"),
+            tmall_row("1003", total="bad"),
+        ],
+        encoding="gbk",
+    )
+    make_workspace(
+        tmp_path, [{"name": "tmall_orders", "path": "exports/*.csv", "preset": "tmall_orders"}]
+    )
     return tmp_path
 
 
@@ -42,7 +54,9 @@ def test_ingest_sql_and_status(tmp_path: Path) -> None:
     assert "orders 2" in r.stdout and "quarantine" in r.stdout
     r = luopan("sql", "-w", str(ws), "--json", "SELECT order_id FROM orders ORDER BY 1")
     assert [json.loads(x)["order_id"] for x in r.stdout.splitlines()] == [
-        "1002", "5118234567890123456"]
+        "1002",
+        "5118234567890123456",
+    ]
     r = luopan("sql", "-w", str(ws), "--csv", "SELECT count(*) AS n FROM orders")
     assert r.stdout.splitlines() == ["n", "2"]
     r = luopan("sql", "-w", str(ws), "DELETE FROM orders")
@@ -70,10 +84,23 @@ def test_sources_detect_shows_the_mapping(tmp_path: Path) -> None:
 
 def test_presets_are_listed_in_both_languages() -> None:
     r = luopan("sources", "presets")
-    assert all(p in r.stdout for p in ("tmall_orders", "jd_orders", "douyin_orders",
-                                       "youzan_orders", "meituan_orders", "shopify_orders"))
-    r = subprocess.run([sys.executable, "-m", "luopan", "sources", "presets"],
-                       capture_output=True, text=True, env={"LUOPAN_LANG": "zh", "COLUMNS": "200"})
+    assert all(
+        p in r.stdout
+        for p in (
+            "tmall_orders",
+            "jd_orders",
+            "douyin_orders",
+            "youzan_orders",
+            "meituan_orders",
+            "shopify_orders",
+        )
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "luopan", "sources", "presets"],
+        capture_output=True,
+        text=True,
+        env={"LUOPAN_LANG": "zh", "COLUMNS": "200"},
+    )
     assert "天猫" in r.stdout and "抖店" in r.stdout
 
 

@@ -23,7 +23,8 @@ def _names(module: str) -> set[str]:
 
 def test_registry_matches_what_each_module_registers() -> None:
     modules = sorted(
-        m.name for m in pkgutil.iter_modules(package.__path__)
+        m.name
+        for m in pkgutil.iter_modules(package.__path__)
         if m.name not in ("main", "common") and not m.name.startswith("_")
     )
     assert sorted(set(COMMANDS.values())) == modules
@@ -49,8 +50,13 @@ def test_a_command_imports_only_its_own_module() -> None:
 
 
 def test_help_lists_every_command() -> None:
-    r = subprocess.run([sys.executable, "-m", "luopan", "--help"], capture_output=True,
-                       text=True, timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    r = subprocess.run(
+        [sys.executable, "-m", "luopan", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
     assert r.returncode == 0, r.stderr
     assert all(f" {name} " in r.stdout for name in COMMANDS)
 

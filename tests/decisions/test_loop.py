@@ -83,16 +83,31 @@ def test_a_second_run_opens_nothing(world) -> None:
 
 
 @pytest.mark.slow
-def test_rules_without_a_metric_are_skipped_not_failed(world) -> None:
+def test_every_shipped_rule_runs_and_each_stage_is_timed(world) -> None:
     ws, _ = world
     report = run_loop(ws, ingest=False)
-    assert "health_index" in report.rules_skipped.get("health_recall", "")
-    assert set(report.timings) >= {"rules", "evaluate dau_swing", "decide dau_swing"}
+    # the health index runs through the engine-series hook (luopan.decisions.series)
+    assert report.rules_skipped == {}
+    assert set(report.rules_evaluated) == {
+        "health_recall",
+        "dau_swing",
+        "promo_roi_low",
+        "budget_reserve_low",
+        "ltv_cac_low",
+        "source_late",
+    }
+    assert set(report.timings) >= {"config", "metrics", "anomaly", "rules", "freshness", "verify"}
+    assert set(report.rule_timings) >= {
+        "evaluate health_recall",
+        "evaluate dau_swing",
+        "decide dau_swing",
+    }
 
 
 @pytest.mark.slow
-def test_new_incidents_are_sent_with_their_diagnosis(built, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_incidents_are_sent_with_their_diagnosis(
+    built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sys.path.insert(0, str(Path(__file__).parents[1] / "notify"))
     from notify_receivers import HOOK_SECRET, http_receiver
 
@@ -121,11 +136,13 @@ def test_new_incidents_are_sent_with_their_diagnosis(built, tmp_path: Path,
         )
         report = run_loop(ws, backfill=True, ingest=False)
     dau = [i for i in report.opened if i.rule == "dau_swing"]
-    assert dau and report.notify_failures == []
-    assert report.notified == len(dau) == len(receiver.received)
+    promo = [i for i in report.opened if i.rule == "promo_roi_low"]
+    assert dau and promo and report.notify_failures == []
+    # the DAU rule's notify action, and the promo playbook's notify step (every channel)
+    assert report.notified == len(dau) + len(promo) == len(receiver.received)
     sent = [r.json() for r in receiver.received]
     assert all(r.reply_status == 200 for r in receiver.received)  # signature verified
-    assert {m["key"] for m in sent} == {i.dedup_key for i in dau}
+    assert {m["key"] for m in sent} == {i.dedup_key for i in dau + promo}
     drop = built[1]["dau_drop"]
     assert any(drop["region"] in m["body"] and "DAU moved" in m["title"] for m in sent), sent
 
@@ -140,17 +157,72 @@ def test_rca_on_the_warehouse_finds_the_planted_slice(built) -> None:
     con = connect(ws)
     try:
         catalog = load_catalog(ws)
-        kind, leaves = metric_leaves(con, catalog, "dau", "2026-10-21", "2026-10-07",
-                                     ["channel", "customer__region"])
+        kind, leaves = metric_leaves(
+            con, catalog, "dau", "2026-10-21", "2026-10-07", ["channel", "customer__region"]
+        )
         d = diagnose_metric(con, catalog, "dau", "2026-10-21", "2026-10-07")
         ratio = diagnose_metric(con, catalog, "aov", "2026-W43", "2026-W41", dims=["channel"])
     finally:
         con.disconnect()
     assert kind == "additive" and leaves["real"].sum() == d.result.real
     assert d.result.elements[0] == f"channel={drop['channel']}&customer__region={drop['region']}"
-    planted = leaves[(leaves["channel"] == drop["channel"])
-                     & (leaves["customer__region"] == drop["region"])].iloc[0]
+    planted = leaves[
+        (leaves["channel"] == drop["channel"]) & (leaves["customer__region"] == drop["region"])
+    ].iloc[0]
     assert d.result.causes[0].real == planted["real"]
     assert drop["region"] in d.summary_zh and drop["region"] in d.summary_en
     # a ratio KPI is searched through its numerator and denominator
     assert ratio.kind == "ratio" and ratio.result.kind == "ratio"
+
+
+@pytest.mark.slow
+def test_the_promo_rule_runs_its_playbook_and_the_recall_is_verified(world) -> None:
+    """The low-ROI campaign opens promo_roi_low, whose playbook logs the pause (carrying the
+    expected impact on ROI) and the review task; the planted recall, logged with its holdout,
+    is verified: the interval covers the planted true effect (ground_truth['recall'])."""
+    from luopan.ingest.pipeline import now_local
+
+    ws, truth = world
+    low = truth["low_roi_campaign"]
+    run_loop(ws, backfill=True, ingest=False)
+    now = now_local(ws)
+    recall = truth["recall"]
+    with DecisionLog(ws.metadata_url) as log:
+        promo = [i for i in log.incidents() if i.rule == "promo_roi_low"]
+        assert {i.slice["campaign_id"] for i in promo} == {low["campaign_id"]}
+        assert {i.period for i in promo} == {low["low_periods"][-1]}
+        actions = log.incident(promo[0].id).actions
+        assert [a.kind for a in actions] == [
+            "pause_and_optimise.pause_campaign",
+            "pause_and_optimise.task",
+        ]
+        assert low["campaign_id"] in actions[0].title_zh
+        assert actions[0].expected_impact["metric"] == "promo_roi"
+        assert actions[0].owner == "marketing"
+        action = log.add_action(
+            None,
+            kind="recall",
+            title_zh="召回",
+            title_en="recall",
+            owner="crm",
+            due_at=now,
+            expected_impact={
+                "metric": "return_rate",
+                "direction": "up",
+                "window_days": recall["window_days"],
+                "start": recall["recall_date"],
+            },
+            holdout={"kind": "experiment", "experiment_id": recall["experiment_id"]},
+            now=now,
+        )
+    report = run_loop(ws, ingest=False)
+    assert report.opened == [] and report.verified is not None
+    assert len(report.verified.recorded) == 1
+    with DecisionLog(ws.metadata_url) as log:
+        (o,) = log.outcomes(action_id=action)
+    assert o.detail["treated"]["customers"] == recall["n_treated"]
+    assert o.estimate == pytest.approx(
+        recall["realized_response_treated"] - recall["realized_response_holdout"]
+    )
+    assert o.lower <= recall["true_effect"] <= o.upper
+    assert o.verdict == "worked" and o.lower > 0

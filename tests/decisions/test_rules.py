@@ -12,11 +12,17 @@ from luopan.decisions.evaluate import breaches, evaluate_rule
 from luopan.decisions.rules import Condition, Rule, default_rules, load_rules
 from luopan.errors import ConfigError, DecisionError
 
-HEALTH = Rule.model_validate({
-    "name": "health_recall", "label": {"zh": "健康度低", "en": "health low"},
-    "metric": "health_index", "grain": "week",
-    "condition": {"kind": "threshold", "op": "lt", "value": 65}, "for": 3, "cooldown": 4,
-})
+HEALTH = Rule.model_validate(
+    {
+        "name": "health_recall",
+        "label": {"zh": "健康度低", "en": "health low"},
+        "metric": "health_index",
+        "grain": "week",
+        "condition": {"kind": "threshold", "op": "lt", "value": 65},
+        "for": 3,
+        "cooldown": 4,
+    }
+)
 
 
 def weekly(values: list[float | None], start: str = "2026-01-05", drop: tuple[int, ...] = ()):
@@ -58,12 +64,20 @@ def test_cooldown_suppresses_refiring_then_allows_it() -> None:
 
 
 def test_change_against_the_same_weekday_of_four_weeks() -> None:
-    rule = Rule.model_validate({
-        "name": "dau_swing", "label": {"zh": "日活", "en": "dau"}, "metric": "dau",
-        "condition": {"kind": "change", "op": "abs_gt", "value": 0.15,
-                      "baseline": "same_weekday_4w"},
-        "cooldown": 7,
-    })
+    rule = Rule.model_validate(
+        {
+            "name": "dau_swing",
+            "label": {"zh": "日活", "en": "dau"},
+            "metric": "dau",
+            "condition": {
+                "kind": "change",
+                "op": "abs_gt",
+                "value": 0.15,
+                "baseline": "same_weekday_4w",
+            },
+            "cooldown": 7,
+        }
+    )
     days = pd.period_range("2026-10-01", periods=35, freq="D")
     weekly_shape = np.array([100, 90, 95, 100, 120, 140, 130], dtype=float)
     value = np.tile(weekly_shape, 5)
@@ -78,8 +92,10 @@ def test_change_against_the_same_weekday_of_four_weeks() -> None:
     assert b["reference"].iloc[21:].notna().all()
     assert b["breach"].sum() == 1
     # a week after the drop, the drop is not part of the baseline
-    longer = pd.DataFrame({"value": np.r_[value, weekly_shape]},
-                          index=pd.period_range("2026-10-01", periods=42, freq="D"))
+    longer = pd.DataFrame(
+        {"value": np.r_[value, weekly_shape]},
+        index=pd.period_range("2026-10-01", periods=42, freq="D"),
+    )
     later = breaches(longer, rule.condition)
     assert later["reference"].iloc[37] == pytest.approx(weekly_shape[37 % 7])
     assert not later["breach"].iloc[37]
@@ -101,9 +117,14 @@ def test_known_event_days_never_breach_and_never_serve_as_baseline() -> None:
 
 def test_change_against_expected_and_vs_target() -> None:
     days = pd.period_range("2026-11-01", periods=4, freq="D")
-    series = pd.DataFrame({"value": [100.0, 80.0, 100.0, 130.0],
-                           "expected": [100.0, 100.0, 100.0, 100.0],
-                           "target": [90.0, 90.0, 90.0, 90.0]}, index=days)
+    series = pd.DataFrame(
+        {
+            "value": [100.0, 80.0, 100.0, 130.0],
+            "expected": [100.0, 100.0, 100.0, 100.0],
+            "target": [90.0, 90.0, 90.0, 90.0],
+        },
+        index=days,
+    )
     cond = Condition(kind="change", op="abs_gt", value=0.15, baseline="expected")
     assert breaches(series, cond)["breach"].tolist() == [False, True, False, True]
     under = Condition(kind="target", op="lt", value=-0.05)  # more than 5% under target
@@ -120,8 +141,14 @@ def test_series_of_the_wrong_grain_is_refused() -> None:
 
 def test_default_rules_are_the_articles() -> None:
     rules = {r.name: r for r in default_rules().rules}
-    assert set(rules) == {"health_recall", "dau_swing", "promo_roi_low", "budget_reserve_low",
-                          "ltv_cac_low", "source_late"}
+    assert set(rules) == {
+        "health_recall",
+        "dau_swing",
+        "promo_roi_low",
+        "budget_reserve_low",
+        "ltv_cac_low",
+        "source_late",
+    }
     h = rules["health_recall"]
     assert (h.metric, h.grain, h.condition.value, h.for_) == ("health_index", "week", 65, 3)
     assert [a.kind for a in h.actions] == ["open_incident", "playbook"]
@@ -145,8 +172,11 @@ def test_rule_file_errors_name_the_line_and_key(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"rules.yaml:6: key `rules.0.for`"):
         load_rules(path)
-    path.write_text("rules:\n  - name: x\n    label: {zh: 甲, en: a}\n    metirc: gmv\n"
-                    "    condition: {kind: threshold}\n", encoding="utf-8")
+    path.write_text(
+        "rules:\n  - name: x\n    label: {zh: 甲, en: a}\n    metirc: gmv\n"
+        "    condition: {kind: threshold}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match=r"rules.yaml:4: key `rules.0.metirc`: unknown key"):
         load_rules(path)
 
@@ -165,3 +195,22 @@ def test_min_z_keeps_the_noise_of_a_small_series_from_firing() -> None:
     assert b["breach"].iloc[:180].sum() <= 1
     assert b["breach"].iloc[180:].any()  # the real drop still fires
     assert not b["breach"].iloc[:56].any()  # too little history to know the noise: no firing
+
+
+def test_a_backfill_bounds_engine_series_but_not_catalog_metrics():
+    import datetime as dt
+
+    from luopan.decisions.loop import BACKFILL_SERIES_PERIODS, _lookback, _start
+    from luopan.decisions.rules import default_rules
+
+    rules = {r.name: r for r in default_rules().rules}
+    now = dt.datetime(2026, 11, 30, 9)
+    assert _start(rules["dau_swing"], now, backfill=True) is None
+    health = rules["health_recall"]
+    # Monday of the week 26 weeks before the week of 2026-11-30 (itself a Monday)
+    assert _start(health, now, backfill=True) == dt.date(2026, 11, 30) - dt.timedelta(
+        weeks=BACKFILL_SERIES_PERIODS
+    )
+    assert _start(health, now, backfill=False) == dt.date(2026, 11, 30) - dt.timedelta(
+        weeks=_lookback(health)
+    )

@@ -23,9 +23,15 @@ PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 def _incident(log: DecisionLog, period: str = "2026-W43", **kw: object):
     args = dict(
-        rule="dau_swing", metric="dau", slice={"channel": "miniprogram", "region": "华东"},
-        period=period, severity="high", title_zh="日活下降 20%", title_en="DAU fell 20%",
-        evidence={"observed": 42.4, "expected": 53.2, "interval": [48.0, 58.0]}, now=T0,
+        rule="dau_swing",
+        metric="dau",
+        slice={"channel": "miniprogram", "region": "华东"},
+        period=period,
+        severity="high",
+        title_zh="日活下降 20%",
+        title_en="DAU fell 20%",
+        evidence={"observed": 42.4, "expected": 53.2, "interval": [48.0, 58.0]},
+        now=T0,
     )
     args.update(kw)
     return log.open_incident(**args)  # type: ignore[arg-type]
@@ -63,25 +69,49 @@ def test_the_same_incident_is_opened_once(log: DecisionLog) -> None:
 
 def test_incident_chain_round_trips(log: DecisionLog) -> None:
     inc, _ = _incident(log)
-    log.add_diagnosis(inc.id, method="riskloc", summary_zh="华东 × 小程序 贡献 72%",
-                      summary_en="East China × mini-program explains 72%",
-                      detail={"causes": [["channel=miniprogram&region=华东", 0.72]]}, now=T0)
+    log.add_diagnosis(
+        inc.id,
+        method="riskloc",
+        summary_zh="华东 × 小程序 贡献 72%",
+        summary_en="East China × mini-program explains 72%",
+        detail={"causes": [["channel=miniprogram&region=华东", 0.72]]},
+        now=T0,
+    )
     due = T0 + dt.timedelta(hours=24)
-    action = log.add_action(inc.id, kind="recall", title_zh="召回流失用户",
-                            title_en="Recall lapsed users", owner="ops@brand", due_at=due,
-                            expected_impact={"metric": "dau", "change": 0.1},
-                            holdout={"share": 0.1, "salt": "r1"}, now=T0)
+    action = log.add_action(
+        inc.id,
+        kind="recall",
+        title_zh="召回流失用户",
+        title_en="Recall lapsed users",
+        owner="ops@brand",
+        due_at=due,
+        expected_impact={"metric": "dau", "change": 0.1},
+        holdout={"share": 0.1, "salt": "r1"},
+        now=T0,
+    )
     log.set_action_status(action, "done", now=T0 + dt.timedelta(hours=20), note="sent 1,200")
-    log.record_outcome(action, metric="dau", method="holdout difference", estimate=0.08,
-                       lower=0.02, upper=0.14, detail={"n_treated": 1200, "n_holdout": 130},
-                       now=T0 + dt.timedelta(days=14))
+    log.record_outcome(
+        action,
+        metric="dau",
+        method="holdout difference",
+        estimate=0.08,
+        lower=0.02,
+        upper=0.14,
+        detail={"n_treated": 1200, "n_holdout": 130},
+        now=T0 + dt.timedelta(days=14),
+    )
     log.set_incident_status(inc.id, "resolved", now=T0 + dt.timedelta(days=14))
     d = log.incident(inc.id)
     assert d.incident.status == "resolved" and d.incident.closed_at == T0 + dt.timedelta(days=14)
     assert [g.method for g in d.diagnoses] == ["riskloc"]
     assert d.diagnoses[0].detail["causes"][0][1] == 0.72
     (a,) = d.actions
-    assert (a.status, a.owner, a.note, a.holdout["share"]) == ("done", "ops@brand", "sent 1,200", 0.1)
+    assert (a.status, a.owner, a.note, a.holdout["share"]) == (
+        "done",
+        "ops@brand",
+        "sent 1,200",
+        0.1,
+    )
     assert not a.overdue(T0 + dt.timedelta(days=30))
     (o,) = d.outcomes
     assert (o.estimate, o.lower, o.upper) == (0.08, 0.02, 0.14)
@@ -89,8 +119,16 @@ def test_incident_chain_round_trips(log: DecisionLog) -> None:
 
 def test_overdue_and_status_rules(log: DecisionLog) -> None:
     inc, _ = _incident(log)
-    a = log.add_action(inc.id, kind="task", title_zh="排查", title_en="Investigate", owner="pr",
-                       due_at=T0 + dt.timedelta(hours=1), expected_impact={}, now=T0)
+    a = log.add_action(
+        inc.id,
+        kind="task",
+        title_zh="排查",
+        title_en="Investigate",
+        owner="pr",
+        due_at=T0 + dt.timedelta(hours=1),
+        expected_impact={},
+        now=T0,
+    )
     (act,) = log.actions(status="proposed")
     assert act.id == a and not act.overdue(T0 + dt.timedelta(minutes=59))
     assert act.overdue(T0 + dt.timedelta(minutes=61))
@@ -99,8 +137,9 @@ def test_overdue_and_status_rules(log: DecisionLog) -> None:
     with pytest.raises(DecisionError, match="no incident #999"):
         log.incident(999)
     with pytest.raises(DecisionError, match="does not contain the estimate"):
-        log.record_outcome(a, metric="dau", method="did", estimate=0.5, lower=0.0, upper=0.2,
-                           detail={}, now=T0)
+        log.record_outcome(
+            a, metric="dau", method="did", estimate=0.5, lower=0.0, upper=0.2, detail={}, now=T0
+        )
     assert log.incident(inc.id).outcomes == []
 
 
@@ -124,8 +163,9 @@ with log._tx() as con:
 
 def test_a_run_killed_midway_leaves_the_log_consistent(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'meta.sqlite'}"
-    r = subprocess.run([sys.executable, "-c", _KILLED, url], capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", _KILLED, url], capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 9, r.stderr
     with DecisionLog(url) as log:
         (inc,) = log.incidents()
@@ -143,14 +183,19 @@ def test_cli_lists_shows_and_closes(tmp_path: Path) -> None:
     env = {"LUOPAN_LANG": "en", "COLUMNS": "200", "PATH": "/usr/bin:/bin"}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "luopan", "decisions", *args, "-w",
-                               str(tmp_path)], capture_output=True, text=True, env=env,
-                              timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "luopan", "decisions", *args, "-w", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
 
     r = run("list", "--json")
     assert r.returncode == 0, r.stderr
     assert [(i["id"], i["status"], i["title_en"]) for i in json.loads(r.stdout)] == [
-        (inc.id, "open", "DAU fell 20%")]
+        (inc.id, "open", "DAU fell 20%")
+    ]
     r = run("show", str(inc.id))
     assert r.returncode == 0 and "DAU fell 20%" in r.stdout and "miniprogram" in r.stdout
     r = run("close", str(inc.id), "--status", "dismissed")

@@ -48,15 +48,24 @@ def _snapshot(ws):
 
 
 def test_sigkill_inside_the_transaction_leaves_the_warehouse_as_before(tmp_path: Path) -> None:
-    write_csv(tmp_path / "exports/ExportOrderList_202510.csv",
-              [TMALL_HEADERS, tmall_row("1001"), tmall_row("1002")], encoding="gbk")
+    write_csv(
+        tmp_path / "exports/ExportOrderList_202510.csv",
+        [TMALL_HEADERS, tmall_row("1001"), tmall_row("1002")],
+        encoding="gbk",
+    )
     ws = make_workspace(tmp_path, SOURCES[:1])
     ingest_workspace(ws)
     before = _snapshot(ws)
     # a second file that would add orders and change an existing one
-    write_csv(tmp_path / "exports/ExportOrderList_202511.csv",
-              [TMALL_HEADERS, tmall_row("1002", total="￥1.00"),
-               *[tmall_row(str(2000 + i)) for i in range(5000)]], encoding="gbk")
+    write_csv(
+        tmp_path / "exports/ExportOrderList_202511.csv",
+        [
+            TMALL_HEADERS,
+            tmall_row("1002", total="￥1.00"),
+            *[tmall_row(str(2000 + i)) for i in range(5000)],
+        ],
+        encoding="gbk",
+    )
     signal_file = tmp_path / "in-transaction"
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path), str(signal_file)])
     try:
@@ -77,16 +86,22 @@ def test_sigkill_inside_the_transaction_leaves_the_warehouse_as_before(tmp_path:
 
 
 def test_sigkill_at_any_moment_is_all_or_nothing(tmp_path: Path) -> None:
-    write_csv(tmp_path / "exports/ExportOrderList_202511.csv",
-              [TMALL_HEADERS, *[tmall_row(str(10_000 + i)) for i in range(60_000)]],
-              encoding="gbk")
-    write_csv(tmp_path / "exports/ExportOrderDetailList_202511.csv",
-              [ITEM_HEADERS, *[[str(10_000 + i), "t", "1", "1", "S"] for i in range(60_000)]],
-              encoding="gbk")
+    write_csv(
+        tmp_path / "exports/ExportOrderList_202511.csv",
+        [TMALL_HEADERS, *[tmall_row(str(10_000 + i)) for i in range(60_000)]],
+        encoding="gbk",
+    )
+    write_csv(
+        tmp_path / "exports/ExportOrderDetailList_202511.csv",
+        [ITEM_HEADERS, *[[str(10_000 + i), "t", "1", "1", "S"] for i in range(60_000)]],
+        encoding="gbk",
+    )
     ws = make_workspace(tmp_path, SOURCES)
-    code = "import sys; from pathlib import Path; from luopan.ingest.pipeline import " \
-           "ingest_workspace; from luopan.workspace import Workspace; " \
-           "ingest_workspace(Workspace.open(Path(sys.argv[1])))"
+    code = (
+        "import sys; from pathlib import Path; from luopan.ingest.pipeline import "
+        "ingest_workspace; from luopan.workspace import Workspace; "
+        "ingest_workspace(Workspace.open(Path(sys.argv[1])))"
+    )
     for delay in (0.8, 1.6, 2.4):
         child = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)])
         time.sleep(delay)

@@ -206,28 +206,91 @@ def test_plans_run_over_a_whole_table():
     exact = exact_select(plan.steps, "SELECT _line, c0 AS _c FROM raw")
     rows = con.execute(f"SELECT _line, _v, _e FROM ({exact}) ORDER BY _line").fetchall()
     assert rows == [
-        (1, Decimal("12.50"), None), (2, Decimal("1234.50"), None), (3, None, None),
-        (4, None, BAD_NUMBER), (5, None, None),
+        (1, Decimal("12.50"), None),
+        (2, Decimal("1234.50"), None),
+        (3, None, None),
+        (4, None, BAD_NUMBER),
+        (5, None, None),
     ]
 
 
 # Cells built from the characters and fragments real exports mix into typed columns.
 _FRAGMENTS = st.sampled_from(
-    ["0", "1", "5", "9", "12", "2025", "-", "+", ".", ",", "e", "E", "_", "x", " ", "\t",
-     "￥", "¥", "元", "(", ")", "=", '"', "'", ":", "/", "T", "Z", "年", "月", "日", "　",
-     "null", "None", "inf", "nan", "是", "yes", "{", "}", "[", "]", "a", "SKU"]
+    [
+        "0",
+        "1",
+        "5",
+        "9",
+        "12",
+        "2025",
+        "-",
+        "+",
+        ".",
+        ",",
+        "e",
+        "E",
+        "_",
+        "x",
+        " ",
+        "\t",
+        "￥",
+        "¥",
+        "元",
+        "(",
+        ")",
+        "=",
+        '"',
+        "'",
+        ":",
+        "/",
+        "T",
+        "Z",
+        "年",
+        "月",
+        "日",
+        "　",
+        "null",
+        "None",
+        "inf",
+        "nan",
+        "是",
+        "yes",
+        "{",
+        "}",
+        "[",
+        "]",
+        "a",
+        "SKU",
+    ]
 )
 _CELLS = st.one_of(
     st.lists(_FRAGMENTS, max_size=8).map("".join),
-    st.sampled_from(["2025-11-17", "2025-11-17 08:41:16", "2025-11-17T08:41:16",
-                     "2025-11-17T08:41+08", "2025-02-30", "0012", "1e3", "1_000", "0x1F",
-                     "5118234567890123456", "1.2E+18", "12345e67", '{"a": 1}', "[1, 2]"]),
+    st.sampled_from(
+        [
+            "2025-11-17",
+            "2025-11-17 08:41:16",
+            "2025-11-17T08:41:16",
+            "2025-11-17T08:41+08",
+            "2025-02-30",
+            "0012",
+            "1e3",
+            "1_000",
+            "0x1F",
+            "5118234567890123456",
+            "1.2E+18",
+            "12345e67",
+            '{"a": 1}',
+            "[1, 2]",
+        ]
+    ),
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(kind=st.sampled_from(["id", "decimal", "int", "float", "bool", "timestamp", "date",
-                             "json"]), cell=_CELLS)
+@given(
+    kind=st.sampled_from(["id", "decimal", "int", "float", "bool", "timestamp", "date", "json"]),
+    cell=_CELLS,
+)
 def test_fast_tier_agrees_with_the_exact_rules(kind, cell):
     """Whenever the cheap tier yields a value, the exact rules yield the same value."""
     assert parse_value(kind, cell) == exact_value(kind, cell)

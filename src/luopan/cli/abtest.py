@@ -273,17 +273,28 @@ def register(app: typer.Typer) -> None:
         power: float = typer.Option(0.8, help="target power / 目标功效"),
         variations: int = typer.Option(2, help="number of arms incl. control / 组数"),
         sd: float | None = typer.Option(None, help="per-unit sd of a mean metric / 均值指标标准差"),
-        sequential: bool = typer.Option(False, "--sequential", help="plan a sequential test"),
+        sequential: bool = typer.Option(
+            False, "--sequential", help="plan a sequential test / 按序贯检验计算"
+        ),
         n_star: float = typer.Option(5000, help="sequential tuning N* / 序贯调参"),
-        cuped_rho: float = typer.Option(0.0, help="pre-period correlation for CUPED"),
-        icc: float = typer.Option(0.0, help="intra-cluster correlation (store/region)"),
+        cuped_rho: float = typer.Option(
+            0.0, help="pre-period correlation for CUPED / CUPED 前后期相关系数"
+        ),
+        icc: float = typer.Option(
+            0.0, help="intra-cluster correlation (store/region) / 群内相关系数"
+        ),
         cluster_size: float = typer.Option(1.0, help="mean units per cluster / 每群平均单元数"),
         history: Path | None = typer.Option(None, help="unit-level history file / 历史明细"),
-        metric_col: str = typer.Option("metric", help="history: metric column"),
-        pre_col: str | None = typer.Option(None, help="history: pre-period column (CUPED ρ)"),
-        as_json: bool = typer.Option(False, "--json", help="JSON output"),
+        metric_col: str = typer.Option("metric", help="history: metric column / 历史数据的指标列"),
+        pre_col: str | None = typer.Option(
+            None, help="history: pre-period column (CUPED ρ) / 历史数据的前期列"
+        ),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
     ) -> None:
-        """Sample size for a planned test. 计算实验所需样本量。"""
+        """Sample size for a planned test. 计算实验所需样本量。
+
+        Example / 示例: luopan abtest plan --baseline 0.032 --mde 0.10
+        """
         lang = language()
         deff = design_effect(cluster_size, icc)
         if history is not None:
@@ -326,21 +337,32 @@ def register(app: typer.Typer) -> None:
     def analyze_cmd(
         data: Path | None = typer.Option(None, help="unit-level CSV/Parquet / 明细数据文件"),
         stats: Path | None = typer.Option(None, help="JSON of sufficient statistics / 汇总统计"),
-        unit_col: str = typer.Option("unit_id", help="randomisation unit column"),
-        variant_col: str = typer.Option("variant", help="variant column"),
-        metric_col: str = typer.Option("metric", help="metric column (0/1 → conversion)"),
-        pre_col: str | None = typer.Option(None, help="pre-period covariate for CUPED"),
+        unit_col: str = typer.Option("unit_id", help="randomisation unit column / 随机化单元列"),
+        variant_col: str = typer.Option("variant", help="variant column / 分组列"),
+        metric_col: str = typer.Option(
+            "metric", help="metric column (0/1 → conversion) / 指标列（0/1 为转化）"
+        ),
+        pre_col: str | None = typer.Option(
+            None, help="pre-period covariate for CUPED / CUPED 实验前协变量列"
+        ),
         control: str | None = typer.Option(None, help="control variant name / 对照组"),
-        method: str = typer.Option("frequentist", help="frequentist | sequential | bayesian"),
-        alpha: float = typer.Option(0.05, help="significance level"),
-        n_star: float = typer.Option(5000, help="sequential tuning N*"),
-        absolute: bool = typer.Option(False, "--absolute", help="absolute difference"),
-        prior_sd: float | None = typer.Option(None, help="proper N(0, sd²) prior on the lift"),
-        split: str | None = typer.Option(None, help="intended split, e.g. 0.5,0.5"),
+        method: str = typer.Option(
+            "frequentist", help="frequentist | sequential | bayesian / 分析方法"
+        ),
+        alpha: float = typer.Option(0.05, help="significance level / 显著性水平"),
+        n_star: float = typer.Option(5000, help="sequential tuning N* / 序贯调参"),
+        absolute: bool = typer.Option(False, "--absolute", help="absolute difference / 绝对差值"),
+        prior_sd: float | None = typer.Option(
+            None, help="proper N(0, sd²) prior on the lift / 提升的正态先验标准差"
+        ),
+        split: str | None = typer.Option(None, help="intended split, e.g. 0.5,0.5 / 预期分流比例"),
         srm_threshold: float = typer.Option(0.001, help="SRM alarm threshold / SRM 阈值"),
-        as_json: bool = typer.Option(False, "--json", help="JSON output"),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
     ) -> None:
-        """Analyse one experiment from raw rows or statistics. 分析一个实验。"""
+        """Analyse one experiment from raw rows or statistics. 分析一个实验。
+
+        Example / 示例: luopan abtest analyze --data exp_units.csv --method sequential
+        """
         lang = language()
         if (data is None) == (stats is None):
             raise typer.BadParameter("give exactly one of --data or --stats")
@@ -387,9 +409,12 @@ def register(app: typer.Typer) -> None:
     def programme_cmd(
         workspace: Path = WORKSPACE_OPTION,
         q: float = typer.Option(0.1, help="programme false discovery rate / 项目级 FDR"),
-        as_json: bool = typer.Option(False, "--json", help="JSON output"),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
     ) -> None:
-        """All experiments of the workspace, governed together. 实验项目总览。"""
+        """All experiments of the workspace, governed together. 实验项目总览。
+
+        Example / 示例: luopan abtest programme -w demo-world --q 0.1
+        """
         ws, lang = open_workspace(workspace)
         review = review_workspace(ws.warehouse_path, q=q)
         if as_json:

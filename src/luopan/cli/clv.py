@@ -86,6 +86,14 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "单位经济：LTV 应大于 3 倍 CAC",
         "en": "unit economics: LTV should exceed 3 × CAC",
     },
+    "segment_key": {"zh": "RFM 分群", "en": "RFM segment"},
+    "channel_to_reach": {"zh": "触达渠道", "en": "channel"},
+    "offer": {"zh": "建议权益", "en": "offer"},
+    "coupon": {"zh": "券面额", "en": "coupon value"},
+    "threshold": {"zh": "使用门槛", "en": "minimum spend"},
+    "product": {"zh": "推荐商品{i}", "en": "product {i}"},
+    "product_name": {"zh": "商品名称{i}", "en": "product name {i}"},
+    "reason": {"zh": "推荐理由{i}", "en": "why {i}"},
     "rule_fired": {
         "zh": "⚠ 连续 3 周低于 65：启动召回预案",
         "en": "⚠ below 65 for 3 consecutive weeks: start the recall playbook",
@@ -95,6 +103,16 @@ LABELS: dict[str, dict[str, str]] = {
 
 def label(key: str, lang: str) -> str:
     return LABELS[key]["en" if lang == "en" else "zh"]
+
+
+def export_table(frame: pd.DataFrame, path: Path, headers: dict[str, str]) -> None:
+    """Write ``frame`` (its index as the first column) as CSV (UTF-8 with BOM, opens in Excel)
+    or, when ``path`` ends in .xlsx, as an Excel sheet; columns renamed to ``headers``."""
+    out = frame.reset_index().rename(columns=headers)
+    if path.suffix.lower() == ".xlsx":
+        out.to_excel(path, index=False, sheet_name="luopan")
+    else:
+        out.to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def read_transactions(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -245,7 +263,10 @@ def register(app: typer.Typer) -> None:
         top: int = typer.Option(10, "--top", help="customers to show / 显示前 N 名"),
         as_json: bool = typer.Option(False, "--json", help="JSON for scripts / 输出 JSON"),
     ) -> None:
-        """Fit BG/NBD + Gamma-Gamma on a transaction file. 在交易明细上拟合 CLV 模型。"""
+        """Fit BG/NBD + Gamma-Gamma on a transaction file. 在交易明细上拟合 CLV 模型。
+
+        Example / 示例: luopan clv fit --transactions orders.csv --customer-col customer_id --date-col ordered_at --amount-col paid_amount
+        """
         if time_unit not in ("day", "week"):
             raise typer.BadParameter("--time-unit must be day or week")
         cols = [customer_col, date_col] + ([amount_col] if amount_col else [])

@@ -9,7 +9,8 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from luopan.cli.clv import clv_payload, console, label, render_clv
+from luopan.cli._outreach import plan_outreach, recall_headers
+from luopan.cli.clv import clv_payload, console, export_table, label, render_clv
 from luopan.cli.common import WORKSPACE_OPTION, open_workspace
 from luopan.engines.customers.churn import ChurnModel
 from luopan.engines.customers.clv import fit_clv
@@ -121,7 +122,10 @@ def register(app: typer.Typer) -> None:
             None, "--csv", help="write per-customer segments / 输出客户分群"
         ),
     ) -> None:
-        """RFM scores and named segments of the workspace's customers. RFM 客户分群。"""
+        """RFM scores and named segments of the workspace's customers. RFM 客户分群。
+
+        Example / 示例: luopan customers rfm -w demo-world
+        """
         ws, lang = open_workspace(workspace)
         frame = workspace_orders(ws)
         result = rfm_segments(
@@ -160,7 +164,10 @@ def register(app: typer.Typer) -> None:
             None, "--csv", help="write per-customer predictions / 输出每个客户的预测"
         ),
     ) -> None:
-        """BG/NBD + Gamma-Gamma CLV of the workspace's customers. 工作区客户终身价值。"""
+        """BG/NBD + Gamma-Gamma CLV of the workspace's customers. 工作区客户终身价值。
+
+        Example / 示例: luopan customers clv -w demo-world --horizon-days 365
+        """
         ws, lang = open_workspace(workspace)
         frame = workspace_orders(ws)
         summary = summarize_transactions(
@@ -186,7 +193,10 @@ def register(app: typer.Typer) -> None:
             None, "--csv", help="write every customer's risk / 输出每个客户的流失概率"
         ),
     ) -> None:
-        """P(no purchase in the next N days) per customer, BG/NBD + boosting. 流失风险。"""
+        """P(no purchase in the next N days) per customer, BG/NBD + boosting. 流失风险。
+
+        Example / 示例: luopan customers churn -w demo-world --top 20
+        """
         ws, lang = open_workspace(workspace)
         frame = workspace_orders(ws).rename(columns={"customer_id": "customer"})
         as_of = pd.Timestamp(frame["day"].max())
@@ -231,12 +241,21 @@ def register(app: typer.Typer) -> None:
         holdout_share: float = typer.Option(
             0.2, "--holdout", help="random holdout share / 随机留出比例"
         ),
+        max_margin_share: float = typer.Option(
+            0.5, "--max-margin-share", help="coupon ≤ this share of margin / 券额不超过毛利的比例"
+        ),
         seed: int = typer.Option(0, "--seed", help="holdout draw / 留出抽样种子"),
         top: int = typer.Option(20, "--top", help="customers to show / 显示前 N 名"),
         as_json: bool = typer.Option(False, "--json", help="JSON for scripts / 输出 JSON"),
-        csv: Path | None = typer.Option(None, "--csv", help="write the whole list / 导出完整名单"),
+        csv: Path | None = typer.Option(
+            None, "--csv", help="write the whole list (.csv or .xlsx) / 导出完整名单"
+        ),
     ) -> None:
-        """Recall list: CLV × P(churn) × P(respond) − cost, with a random holdout. 召回名单。"""
+        """Recall list: CLV × P(churn) × P(respond) − cost, with channel, offer, products and a
+        random holdout. 召回名单（渠道、权益、推荐商品、随机留出）。
+
+        Example / 示例: luopan customers recall -w demo-world --holdout 0.1 --csv > recall.csv
+        """
         ws, lang = open_workspace(workspace)
         frame = workspace_orders(ws)
         summary = summarize_transactions(
@@ -255,8 +274,9 @@ def register(app: typer.Typer) -> None:
             holdout_share=holdout_share,
             seed=seed,
         )
+        result = plan_outreach(ws, result, frame, clv, as_of, max_margin_share=max_margin_share)
         if csv is not None:
-            result.to_csv(csv, encoding="utf-8-sig")
+            export_table(result, csv, recall_headers(lang))
         if as_json:
             typer.echo(
                 result.head(top)
@@ -269,6 +289,9 @@ def register(app: typer.Typer) -> None:
             label("clv", lang),
             label("p_churn", lang),
             label("expected_value", lang),
+            label("channel_to_reach", lang),
+            label("offer", lang),
+            label("product_name", lang).format(i=1),
             label("group", lang),
             title=label("recall_title", lang),
         )
@@ -278,6 +301,9 @@ def register(app: typer.Typer) -> None:
                 f"{row.clv:,.2f}",
                 f"{row.p_churn:.2f}",
                 f"{row.expected_value:,.2f}",
+                str(row.channel_label),
+                str(row.offer_label),
+                "" if pd.isna(row.product_name_1) else str(row.product_name_1),
                 label(str(row.group), lang),
             )
         console.print(table)
@@ -288,7 +314,10 @@ def register(app: typer.Typer) -> None:
         weeks: int = typer.Option(6, "--weeks", help="weeks to show / 显示周数"),
         as_json: bool = typer.Option(False, "--json", help="JSON for scripts / 输出 JSON"),
     ) -> None:
-        """User health index 0–100 by week and region, and the 65 × 3 weeks rule. 用户健康度。"""
+        """User health index 0–100 by week and region, and the 65 × 3 weeks rule. 用户健康度。
+
+        Example / 示例: luopan customers health -w demo-world --weeks 12
+        """
         ws, lang = open_workspace(workspace)
         frame = workspace_orders(ws).rename(columns={"customer_id": "customer"})
         last = pd.Timestamp(frame["day"].max())
@@ -325,7 +354,10 @@ def register(app: typer.Typer) -> None:
             None, "--csv", help="write channel × month / 导出渠道×月份明细"
         ),
     ) -> None:
-        """CAC, LTV and LTV/CAC by acquisition channel (LTV > 3 × CAC). 获客成本与终身价值。"""
+        """CAC, LTV and LTV/CAC by acquisition channel (LTV > 3 × CAC). 获客成本与终身价值。
+
+        Example / 示例: luopan customers economics -w demo-world
+        """
         ws, lang = open_workspace(workspace)
         orders = workspace_orders(ws)
         summary = summarize_transactions(

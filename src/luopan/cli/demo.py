@@ -30,32 +30,51 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, help="replace an existing demo folder / 覆盖已有目录"),
         ingest: bool = typer.Option(True, help="ingest after generating / 生成后导入"),
     ) -> None:
-        """Generate the demo retail world, ingest it and print the status. 生成演示数据。"""
+        """Generate the demo retail world, ingest it and print the status. 生成演示数据。
+
+        Example / 示例: luopan demo demo-world --seed 7
+        """
         from luopan.demo import generate
 
         lang = language()
         if directory.exists() and any(directory.iterdir()):
             if not force:
                 raise ConfigError(
-                    f"{directory} is not empty", fix="pass --force to rebuild it, or pick a new folder"
+                    f"{directory} is not empty",
+                    fix="pass --force to rebuild it, or pick a new folder",
                 )
-            if not (directory / CONFIG_FILE).exists() and not (directory / "ground_truth.json").exists():
+            if (
+                not (directory / CONFIG_FILE).exists()
+                and not (directory / "ground_truth.json").exists()
+            ):
                 raise ConfigError(
                     f"{directory} is not a luopan demo folder; refusing to delete it",
                     fix="pick an empty folder",
                 )
             shutil.rmtree(directory)
         with Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
-            TimeElapsedColumn(), console=console, transient=True,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
         ) as bar:
             task = bar.add_task(t("generating", lang), total=1.0)
 
             def progress(stage: str, fraction: float) -> None:
-                bar.update(task, description=f"{t('generating', lang)}: {stage}", completed=fraction)
+                bar.update(
+                    task, description=f"{t('generating', lang)}: {stage}", completed=fraction
+                )
 
-            generate(directory, seed=seed, customers=customers, days=days, stores=stores,
-                     progress=progress)
+            generate(
+                directory,
+                seed=seed,
+                customers=customers,
+                days=days,
+                stores=stores,
+                progress=progress,
+            )
         if not ingest:
             return
         ws = Workspace.open(directory)
@@ -66,6 +85,6 @@ def register(app: typer.Typer) -> None:
         console.print(f"[bold]{t('warehouse', lang)}:[/] {ws.warehouse_path}")
         console.print(f"[bold]{t('ground_truth', lang)}:[/] {ws.root / 'ground_truth.json'}")
         console.print(
-            f"luopan sql -w {directory} \"SELECT channel, count(*) orders, sum(paid_amount) gmv "
-            "FROM orders GROUP BY ALL ORDER BY gmv DESC\""
+            f'luopan sql -w {directory} "SELECT channel, count(*) orders, sum(paid_amount) gmv '
+            'FROM orders GROUP BY ALL ORDER BY gmv DESC"'
         )

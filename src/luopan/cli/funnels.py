@@ -145,7 +145,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
         as_json: bool = json_opt,
     ) -> None:
         """Conversion funnel over events with a hard window; a step named ``order`` is a paid
-        order from the orders table. 转化漏斗（步骤 order = 订单表中的已付款订单）。"""
+        order from the orders table. 转化漏斗（步骤 order = 订单表中的已付款订单）。
+
+        Example / 示例: luopan funnel --steps view,add_to_cart,checkout,pay --window 14d -w demo-world
+        """
         ws, lang = open_workspace(workspace)
         names = [s.strip() for s in steps.split(",") if s.strip()]
         if mode not in MODES:
@@ -195,12 +198,19 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
         cohort: str = typer.Option("week", "--cohort", help="day/week/month / 同期群周期"),
         kind: str = typer.Option("first_time", "--kind", help="first_time/recurring / 留存类型"),
         periods: int = typer.Option(8, "--periods", help="periods to show / 显示期数"),
-        start_event: str | None = typer.Option(None, "--start-event", help="初始行为"),
-        return_event: str | None = typer.Option(None, "--return-event", help="回访行为"),
+        start_event: str | None = typer.Option(
+            None, "--start-event", help="start event / 初始行为"
+        ),
+        return_event: str | None = typer.Option(
+            None, "--return-event", help="return event / 回访行为"
+        ),
         workspace: Path = WORKSPACE_OPTION,
         as_json: bool = json_opt,
     ) -> None:
-        """Cohort retention over events. 留存分析。"""
+        """Cohort retention over events. 留存分析。
+
+        Example / 示例: luopan retention --cohort week --periods 8 -w demo-world
+        """
         ws, lang = open_workspace(workspace)
         with warehouse(ws) as con:
             opts: dict[str, Any] = {"period": cohort, "kind": kind, "periods": periods}
@@ -231,7 +241,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
         workspace: Path = WORKSPACE_OPTION,
         as_json: bool = json_opt,
     ) -> None:
-        """New / returning / resurrecting / dormant users, and DAU/MAU. 生命周期与粘性。"""
+        """New / returning / resurrecting / dormant users, and DAU/MAU. 生命周期与粘性。
+
+        Example / 示例: luopan lifecycle --period week -w demo-world
+        """
         ws, lang = open_workspace(workspace)
         with warehouse(ws) as con:
             events = table(con, "events")
@@ -267,7 +280,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
 
     @app.command("community")
     def community_cmd(workspace: Path = WORKSPACE_OPTION, as_json: bool = json_opt) -> None:
-        """Private-domain community health and over-promotion. 私域社群健康度。"""
+        """Private-domain community health and over-promotion. 私域社群健康度。
+
+        Example / 示例: luopan community -w demo-world
+        """
         ws, lang = open_workspace(workspace)
         with warehouse(ws) as con:
             result = community_health(table(con, "communities"))
@@ -295,7 +311,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command
 
     @app.command("content")
     def content_cmd(workspace: Path = WORKSPACE_OPTION, as_json: bool = json_opt) -> None:
-        """Content matrix: output, engagement, natural-traffic share. 内容矩阵。"""
+        """Content matrix: output, engagement, natural-traffic share. 内容矩阵。
+
+        Example / 示例: luopan content -w demo-world
+        """
         ws, lang = open_workspace(workspace)
         with warehouse(ws) as con:
             result = content_matrix(table(con, "content"))

@@ -23,9 +23,15 @@ console = Console()
 
 def render_results(results: list[FileResult], lang: str) -> None:
     table = Table(
-        t("source", lang), t("file", lang), t("state", lang), t("read", lang),
-        t("loaded", lang), t("quarantined", lang), t("duplicates", lang),
-        t("customers_created", lang), title=t("ingest_title", lang),
+        t("source", lang),
+        t("file", lang),
+        t("state", lang),
+        t("read", lang),
+        t("loaded", lang),
+        t("quarantined", lang),
+        t("duplicates", lang),
+        t("customers_created", lang),
+        title=t("ingest_title", lang),
     )
     for r in results:
         state = {
@@ -34,7 +40,10 @@ def render_results(results: list[FileResult], lang: str) -> None:
             "failed": f"[red]{t('failed', lang)}[/]",
         }[r.status]
         table.add_row(
-            r.source, r.file, state, f"{r.rows_read:,}",
+            r.source,
+            r.file,
+            state,
+            f"{r.rows_read:,}",
             ", ".join(f"{k} {v:,}" for k, v in r.loaded.items()),
             f"{r.quarantined:,}" if r.quarantined else "",
             f"{r.duplicates:,}" if r.duplicates else "",
@@ -45,18 +54,26 @@ def render_results(results: list[FileResult], lang: str) -> None:
         if r.status == "failed":
             console.print(f"[red]✗ {r.file}[/]: {r.message}", highlight=False)
         elif r.quarantine_file is not None:
-            console.print(f"[yellow]![/] {r.file}: {t('quarantine_hint', lang)} {r.quarantine_file}")
+            console.print(
+                f"[yellow]![/] {r.file}: {t('quarantine_hint', lang)} {r.quarantine_file}"
+            )
 
 
 def run_ingest(ws: Workspace, lang: str, sources: list[str] | None = None) -> list[FileResult]:
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task(t("ingesting", lang), total=None)
 
         def progress(what: str, done: int, total: int) -> None:
-            bar.update(task, description=f"{t('ingesting', lang)} {what}", completed=done, total=total)
+            bar.update(
+                task, description=f"{t('ingesting', lang)} {what}", completed=done, total=total
+            )
 
         results = ingest_workspace(ws, sources=sources, progress=progress)
     render_results(results, lang)
@@ -66,11 +83,18 @@ def run_ingest(ws: Workspace, lang: str, sources: list[str] | None = None) -> li
 def register(app: typer.Typer) -> None:
     @app.command()
     def ingest(
-        files: list[Path] = typer.Argument(None, help="files to load with detected presets"),
-        source: list[str] = typer.Option(None, "--source", "-s", help="only these sources"),
+        files: list[Path] = typer.Argument(
+            None, help="files to load with detected presets / 按识别出的预设导入这些文件"
+        ),
+        source: list[str] = typer.Option(
+            None, "--source", "-s", help="only these sources / 只导入这些数据源"
+        ),
         workspace: Path = WORKSPACE_OPTION,
     ) -> None:
-        """Load the configured sources, or the given files. 导入数据源或指定文件。"""
+        """Load the configured sources, or the given files. 导入数据源或指定文件。
+
+        Example / 示例: luopan ingest -w my-brand
+        """
         ws, lang = open_workspace(workspace)
         if files:
             results = ingest_paths(ws, [_source_for(f) for f in files])
@@ -86,9 +110,12 @@ def register(app: typer.Typer) -> None:
     @sources.command("detect")
     def detect(
         file: Path = typer.Argument(..., help="an export file / 导出文件"),
-        sheet: str | None = typer.Option(None, help="Excel sheet"),
+        sheet: str | None = typer.Option(None, help="Excel sheet / Excel 工作表"),
     ) -> None:
-        """Guess the preset of a file and show the proposed mapping. 识别预设并展示映射。"""
+        """Guess the preset of a file and show the proposed mapping. 识别预设并展示映射。
+
+        Example / 示例: luopan sources detect exports/ExportOrderList_202511.csv
+        """
         lang = language()
         found = detect_file(file, sheet=sheet)
         console.print(
@@ -109,7 +136,10 @@ def register(app: typer.Typer) -> None:
 
     @sources.command("presets")
     def presets() -> None:
-        """List the platform presets. 列出平台预设。"""
+        """List the platform presets. 列出平台预设。
+
+        Example / 示例: luopan sources presets
+        """
         lang = language()
         tbl = Table(t("preset", lang), "", t("table", lang))
         for p in load_presets().values():

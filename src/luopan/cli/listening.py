@@ -144,6 +144,8 @@ def register(app: typer.Typer) -> None:
         no_args_is_help=True,
     )
     app.add_typer(lst, name="listening")
+    from luopan.cli.crisis import register_watch
+
     register_watch(lst)
 
     @lst.command("classify")
@@ -152,10 +154,13 @@ def register(app: typer.Typer) -> None:
         text_col: str = typer.Option(..., "--text-col", help="text column / 文本列"),
         source: str | None = typer.Option(None, "--source", help="calibrated source / 来源"),
         model_path: Path | None = MODEL_OPT,
-        as_json: bool = typer.Option(False, "--json"),
-        as_csv: bool = typer.Option(False, "--csv"),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
+        as_csv: bool = typer.Option(False, "--csv", help="CSV output / 输出 CSV"),
     ) -> None:
-        """Score each text: P(positive) and the verdict. 逐条情感判定。"""
+        """Score each text: P(positive) and the verdict. 逐条情感判定。
+
+        Example / 示例: luopan listening classify --in mentions.csv --text-col text
+        """
         lang = language()
         frame = read_table(src, text_col)
         m = _model(model_path)
@@ -177,8 +182,8 @@ def register(app: typer.Typer) -> None:
     @lst.command("eval")
     def eval_cmd(
         src: Path = typer.Option(..., "--in", help="labelled file / 带标注文件"),
-        text_col: str = typer.Option(..., "--text-col"),
-        label_col: str = typer.Option(..., "--label-col"),
+        text_col: str = typer.Option(..., "--text-col", help="text column / 文本列"),
+        label_col: str = typer.Option(..., "--label-col", help="label column / 标注列"),
         calibrate: int = typer.Option(
             0,
             "--calibrate",
@@ -187,9 +192,12 @@ def register(app: typer.Typer) -> None:
             help="use the first N rows to set the threshold / 校准条数",
         ),
         model_path: Path | None = MODEL_OPT,
-        as_json: bool = typer.Option(False, "--json"),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
     ) -> None:
-        """Accuracy, macro-F1, AUC, negative recall/precision. 评估准确率、宏 F1、AUC。"""
+        """Accuracy, macro-F1, AUC, negative recall/precision. 评估准确率、宏 F1、AUC。
+
+        Example / 示例: luopan listening eval --in labelled.csv --text-col text --label-col label
+        """
         lang = language()
         frame = read_table(src, text_col, label_col)
         y = _labels(frame, label_col, src)
@@ -213,14 +221,17 @@ def register(app: typer.Typer) -> None:
     @lst.command("train")
     def train_cmd(
         labels: Path = typer.Option(..., "--labels", help="labelled mentions / 品牌标注数据"),
-        text_col: str = typer.Option("text", "--text-col"),
-        label_col: str = typer.Option("label", "--label-col"),
+        text_col: str = typer.Option("text", "--text-col", help="text column / 文本列"),
+        label_col: str = typer.Option("label", "--label-col", help="label column / 标注列"),
         out: Path = typer.Option(Path("sentiment.npz"), "--out", help="model file / 输出模型"),
         alone: bool = typer.Option(
             False, "--alone", help="do not keep the built-in text / 仅用品牌数据"
         ),
     ) -> None:
-        """Fine-tune on a brand's labels (added to the built-in text ×30). 用品牌标注微调。"""
+        """Fine-tune on a brand's labels (added to the built-in text ×30). 用品牌标注微调。
+
+        Example / 示例: luopan listening train --labels labelled.csv --out model.joblib
+        """
         from luopan.engines.listening.corpus import bundled_corpus
 
         frame = read_table(labels, text_col, label_col)
@@ -238,15 +249,18 @@ def register(app: typer.Typer) -> None:
     @lst.command("topics")
     def topics_cmd(
         src: Path = typer.Option(..., "--in", help="mentions file / 文件"),
-        text_col: str = typer.Option(..., "--text-col"),
+        text_col: str = typer.Option(..., "--text-col", help="text column / 文本列"),
         label_col: str | None = typer.Option(
             None, "--label-col", help="labels instead of the model / 用标注代替模型"
         ),
         watchlist: Path | None = typer.Option(None, "--watchlist", help="YAML {类别: [词]}"),
-        top: int = typer.Option(15, "--top", min=1),
-        as_json: bool = typer.Option(False, "--json"),
+        top: int = typer.Option(15, "--top", min=1, help="terms to show / 显示词数"),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
     ) -> None:
-        """Complaint terms of negative vs positive mentions. 负面 vs 正面的投诉主题词。"""
+        """Complaint terms of negative vs positive mentions. 负面 vs 正面的投诉主题词。
+
+        Example / 示例: luopan listening topics --in mentions.csv --text-col text
+        """
         lang = language()
         frame = read_table(src, text_col, *([label_col] if label_col else []))
         wl = Watchlist()
@@ -286,89 +300,3 @@ def register(app: typer.Typer) -> None:
             label = CATEGORY_LABELS.get(cat or "", {}).get(lang, cat or "")
             table.add_row(t.term, str(t.count), str(t.baseline_count), f"{t.z:.1f}", label)
         console.print(table)
-
-
-WATCH_LABELS: dict[str, dict[str, str]] = {
-    "start": {"zh": "预警时间", "en": "alerted at"},
-    "level": {"zh": "等级", "en": "level"},
-    "score": {"zh": "评分", "en": "score"},
-    "platforms": {"zh": "平台", "en": "platforms"},
-    "terms": {"zh": "主题词", "en": "top terms"},
-    "none": {"zh": "未发现舆情危机", "en": "no crisis found"},
-    "task": {"zh": "任务", "en": "task"},
-    "owner": {"zh": "负责人", "en": "owner"},
-    "due": {"zh": "截止", "en": "due"},
-}
-
-
-def register_watch(lst: typer.Typer) -> None:
-    @lst.command("watch")
-    def watch_cmd(
-        src: Path = typer.Option(..., "--in", help="mentions export / 声量导出文件"),
-        text_col: str = typer.Option("text", "--text-col"),
-        owner: list[str] | None = typer.Option(
-            None, "--owner", help="role=name, e.g. pr=李公关; repeat / 角色=负责人"
-        ),
-        model_path: Path | None = MODEL_OPT,
-        as_json: bool = typer.Option(False, "--json"),
-    ) -> None:
-        """Replay a mention file in stream mode (every 5 min): crises and playbooks. 舆情监测回放。"""
-        from luopan.engines.listening import GOLDEN_3_HOURS, open_playbook, watch
-
-        lang = language()
-        frame = read_table(src, text_col, "published_at", "platform")
-        if "mention_id" in frame.columns:
-            frame = frame.drop_duplicates(subset=["mention_id"]).reset_index(drop=True)
-        frame = frame.rename(columns={text_col: "text"})
-        m = _model(model_path)
-        negative = m.score(frame["text"].tolist()) < m.threshold()
-        owners = dict(o.split("=", 1) for o in owner or [] if "=" in o)
-        incidents = watch(frame, negative)
-        times = pd.to_datetime(frame["published_at"], errors="coerce")
-        out: list[dict[str, Any]] = []
-        for inc in incidents:
-            win = (times >= inc.start - pd.Timedelta(minutes=30)) & (
-                times < inc.start + pd.Timedelta(hours=3)
-            )
-            base = (times < inc.start - pd.Timedelta(minutes=30)) & (
-                times >= inc.start - pd.Timedelta(days=28)
-            )
-            terms = complaint_terms(
-                frame["text"][win & negative].tolist(), frame["text"][base].tolist(), top=5
-            )
-            pb = open_playbook(inc, owners, key=f"{inc.start:%Y%m%d-%H%M}", steps=GOLDEN_3_HOURS)
-            out.append(
-                {
-                    "start": str(inc.start),
-                    "level": inc.level,
-                    "label": inc.label[lang],
-                    "score": max(a.score for a in inc.alerts),
-                    "version": inc.alerts[0].rules_version,
-                    "platforms": sorted({p for a in inc.alerts for p in a.platforms}),
-                    "terms": [t.term for t in terms],
-                    "tasks": [
-                        {
-                            "task": t.zh if lang == "zh" else t.en,
-                            "owner": t.owner,
-                            "due": str(t.due),
-                        }
-                        for t in pb.tasks
-                    ],
-                }
-            )
-        if as_json:
-            _emit_json(out)
-            return
-        if not out:
-            console.print(WATCH_LABELS["none"][lang])
-        for o in out:
-            w = {k: v[lang] for k, v in WATCH_LABELS.items()}
-            console.print(
-                f"[bold red]{w['start']} {o['start']} · {w['level']} {o['level']} {o['label']}"
-                f" · {w['score']} {o['score']}[/] · {w['platforms']}: {', '.join(o['platforms'])}"
-                f" · {w['terms']}: {', '.join(o['terms'])}"
-            )
-            table = Table(w["task"], w["owner"], w["due"])
-            for t in o["tasks"]:
-                table.add_row(t["task"], t["owner"], t["due"][11:16])
-            console.print(table)

@@ -21,7 +21,10 @@ from luopan.errors import LuopanError
 
 _app = typer.Typer(
     name="luopan",
-    help="luopan (罗盘): the operations hub for retail brands — 零售品牌智能运营中枢.",
+    help=(
+        "luopan (罗盘): the operations hub for retail brands — 零售品牌智能运营中枢.\n\n"
+        "Example / 示例: luopan demo demo-world && luopan run -w demo-world"
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -40,19 +43,49 @@ def _root(
 
 @_app.command()
 def version() -> None:
-    """Print the version. 显示版本号。"""
+    """Print the version. 显示版本号。
+
+    Example / 示例: luopan version
+    """
     console.print(f"luopan {__version__}")
 
 
 # top-level command -> module of luopan.cli that registers it
 COMMANDS: dict[str, str] = {
-    "abtest": "abtest", "clv": "clv", "community": "funnels", "content": "funnels",
-    "customers": "customers", "decisions": "decisions", "demo": "demo", "docs": "docs",
-    "forecast": "replenish", "funnel": "funnels", "ingest": "ingest", "init": "workspace",
-    "lifecycle": "funnels", "listening": "listening", "metrics": "metrics", "notify": "notify",
-    "rca": "rca", "recommend": "recommend", "recommend-eval": "recommend",
-    "replenish": "replenish", "retention": "funnels", "run": "run", "scorecard": "metrics",
-    "sources": "ingest", "sql": "sql", "status": "status", "tree": "metrics",
+    "abtest": "abtest",
+    "clv": "clv",
+    "community": "funnels",
+    "content": "funnels",
+    "crisis": "crisis",
+    "customers": "customers",
+    "decisions": "decisions",
+    "demo": "demo",
+    "docs": "docs",
+    "forecast": "replenish",
+    "funnel": "funnels",
+    "ingest": "ingest",
+    "init": "workspace",
+    "lifecycle": "funnels",
+    "listening": "listening",
+    "metrics": "metrics",
+    "notify": "notify",
+    "pricing": "pricing",
+    "promo": "pricing",
+    "rca": "rca",
+    "recommend": "recommend",
+    "recommend-eval": "recommend",
+    "replenish": "replenish",
+    "report": "report",
+    "retention": "funnels",
+    "run": "run",
+    "scorecard": "metrics",
+    "sources": "ingest",
+    "sql": "sql",
+    "status": "status",
+    "tree": "metrics",
+    "serve": "serve",
+    "users": "users",
+    "watch": "watch",
 }
 _registered: set[str] = set()
 

@@ -110,17 +110,25 @@ def register(app: typer.Typer) -> None:
     @metrics_app.command("list")
     def list_cmd(
         workspace: Path = WORKSPACE_OPTION,
-        as_json: bool = typer.Option(False, "--json", help="JSON for scripts"),
+        as_json: bool = typer.Option(False, "--json", help="JSON for scripts / 输出 JSON"),
     ) -> None:
-        """List the metrics of the catalog. 列出指标。"""
+        """List the metrics of the catalog. 列出指标。
+
+        Example / 示例: luopan metrics list -w demo-world
+        """
         ws, lang = open_workspace(workspace)
         list_metrics(load_catalog(ws), lang, as_json)
 
     @metrics_app.command("show")
     def show_cmd(
-        name: str, workspace: Path = WORKSPACE_OPTION, as_json: bool = typer.Option(False, "--json")
+        name: str = typer.Argument(..., help="metric name / 指标名称"),
+        workspace: Path = WORKSPACE_OPTION,
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
     ) -> None:
-        """Show one metric's definition and metadata. 查看指标定义。"""
+        """Show one metric's definition and metadata. 查看指标定义。
+
+        Example / 示例: luopan metrics show gmv -w demo-world
+        """
         ws, lang = open_workspace(workspace)
         catalog = load_catalog(ws)
         m = catalog.metric(name)
@@ -150,17 +158,22 @@ def register(app: typer.Typer) -> None:
 
     @metrics_app.command("query")
     def query_cmd(
-        name: str,
+        name: str = typer.Argument(..., help="metric name / 指标名称"),
         workspace: Path = WORKSPACE_OPTION,
-        grain: str = typer.Option("day", "--grain", help="day|week|month|quarter|year"),
-        by: str = typer.Option("", "--by", help="dimensions, comma separated"),
-        start: str | None = typer.Option(None, "--from", help="first day YYYY-MM-DD"),
-        end: str | None = typer.Option(None, "--to", help="day after the last, YYYY-MM-DD"),
-        compare: str | None = typer.Option(None, "--compare", help="pop|yoy|festival"),
-        as_json: bool = typer.Option(False, "--json"),
-        as_csv: bool = typer.Option(False, "--csv"),
+        grain: str = typer.Option("day", "--grain", help="day|week|month|quarter|year / 粒度"),
+        by: str = typer.Option("", "--by", help="dimensions, comma separated / 维度，逗号分隔"),
+        start: str | None = typer.Option(None, "--from", help="first day YYYY-MM-DD / 起始日"),
+        end: str | None = typer.Option(
+            None, "--to", help="day after the last, YYYY-MM-DD / 截止日（不含）"
+        ),
+        compare: str | None = typer.Option(None, "--compare", help="pop|yoy|festival / 对比方式"),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
+        as_csv: bool = typer.Option(False, "--csv", help="CSV output / 输出 CSV"),
     ) -> None:
-        """Query one metric by grain and dimensions. 查询指标。"""
+        """Query one metric by grain and dimensions. 查询指标。
+
+        Example / 示例: luopan metrics query gmv --grain week --by channel -w demo-world
+        """
         ws, lang = open_workspace(workspace)
         catalog = load_catalog(ws)
         con = connect(ws)
@@ -204,9 +217,13 @@ def register(app: typer.Typer) -> None:
 
     @metrics_app.command("check")
     def check_cmd(
-        workspace: Path = WORKSPACE_OPTION, as_json: bool = typer.Option(False, "--json")
+        workspace: Path = WORKSPACE_OPTION,
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
     ) -> None:
-        """Validate the catalog and check the north star's three criteria. 校验北极星指标。"""
+        """Validate the catalog and check the north star's three criteria. 校验北极星指标。
+
+        Example / 示例: luopan metrics check -w demo-world
+        """
         ws, lang = open_workspace(workspace)
         catalog = load_catalog(ws)
         result = check_north_star(connect(ws), catalog)
@@ -241,10 +258,15 @@ def register(app: typer.Typer) -> None:
     @app.command("scorecard")
     def scorecard_cmd(
         workspace: Path = WORKSPACE_OPTION,
-        period: str | None = typer.Option(None, "--period", help="2025-W46, 2025-11 …"),
-        as_json: bool = typer.Option(False, "--json"),
+        period: str | None = typer.Option(
+            None, "--period", help="period, e.g. 2025-W46, 2025-11 / 计分卡周期"
+        ),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
     ) -> None:
-        """Balanced scorecard for a period: actual, target, RAG status, trend. 平衡计分卡。"""
+        """Balanced scorecard for a period: actual, target, RAG status, trend. 平衡计分卡。
+
+        Example / 示例: luopan scorecard --period 2026-W45 -w demo-world
+        """
         ws, lang = open_workspace(workspace)
         catalog = load_catalog(ws)
         con = connect(ws)
@@ -295,13 +317,18 @@ def register(app: typer.Typer) -> None:
 
     @app.command("tree")
     def tree_cmd(
-        name: str,
+        name: str = typer.Argument(..., help="metric name / 指标名称"),
         workspace: Path = WORKSPACE_OPTION,
-        period: str = typer.Option(..., "--period", help="2025-W46, 2025-11 …"),
-        baseline: str | None = typer.Option(None, "--baseline", help="default: previous"),
-        as_json: bool = typer.Option(False, "--json"),
+        period: str = typer.Option(..., "--period", help="period, e.g. 2025-W46, 2025-11 / 分析期"),
+        baseline: str | None = typer.Option(
+            None, "--baseline", help="default: previous / 对比期（默认上一期）"
+        ),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
     ) -> None:
-        """Attribute a metric's change to its tree's drivers (LMDI). 指标树归因。"""
+        """Attribute a metric's change to its tree's drivers (LMDI). 指标树归因。
+
+        Example / 示例: luopan tree gmv --period 2026-10 -w demo-world
+        """
         ws, lang = open_workspace(workspace)
         catalog = load_catalog(ws)
         if baseline is None:

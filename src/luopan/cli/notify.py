@@ -109,7 +109,10 @@ def test_command(
     workspace: Path = WORKSPACE_OPTION,
     config: Path | None = typer.Option(None, "--config", help="notify.yaml path / 配置文件"),
 ) -> None:
-    """Send a test message to CHANNEL. 向通道发送一条测试消息。"""
+    """Send a test message to CHANNEL. 向通道发送一条测试消息。
+
+    Example / 示例: luopan notify test ops_wecom -w my-brand
+    """
     cfg, lang = _load(workspace, config)
     delivery = send_test(cfg, channel, lang)
     render_deliveries([delivery], lang)
@@ -127,7 +130,10 @@ def channels_command(
     workspace: Path = WORKSPACE_OPTION,
     config: Path | None = typer.Option(None, "--config", help="notify.yaml path / 配置文件"),
 ) -> None:
-    """List channels and whether their environment variables are set. 列出通知通道。"""
+    """List channels and whether their environment variables are set. 列出通知通道。
+
+    Example / 示例: luopan notify channels -w my-brand
+    """
     cfg, lang = _load(workspace, config)
     table = Table(
         _l("channel", lang), _l("type", lang), _l("secrets", lang), title=_l("channels_title", lang)

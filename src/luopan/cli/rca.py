@@ -143,9 +143,12 @@ def register(app: typer.Typer) -> None:
             None, "--dim", help="a dimension column; repeat it (default: all others) / 维度列"
         ),
         kpi: str | None = typer.Option(None, "--kpi", help="KPI name for the text / 指标名称"),
-        as_json: bool = typer.Option(False, "--json", help="JSON output"),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
     ) -> None:
-        """Localise the change of a KPI in a leaf table (dims, real, predict). 根因定位。"""
+        """Localise the change of a KPI in a leaf table (dims, real, predict). 根因定位。
+
+        Example / 示例: luopan rca localize --data leaves.csv --kpi GMV
+        """
         lang = language()
         frame = read_leaves(data)
         kind = fmt or detect_format(frame, data)
@@ -171,32 +174,51 @@ def register(app: typer.Typer) -> None:
     @rca.command("metric")
     def metric_cmd(
         name: str = typer.Argument(..., help="catalog metric, e.g. gmv, dau, aov / 指标名"),
-        period: str = typer.Option(..., "--period", help="e.g. 2026-10-20, 2026-W43, 2026-10"),
+        period: str = typer.Option(
+            ..., "--period", help="period, e.g. 2026-10-20, 2026-W43, 2026-10 / 分析期"
+        ),
         baseline: str = typer.Option(..., "--baseline", help="same grain as --period / 对比期"),
         dims: str = typer.Option(
-            "channel,customer__region", "--dims",
-            help="comma-separated catalog dimensions / 维度，逗号分隔"),
-        max_causes: int = typer.Option(5, "--max-causes", min=1),
-        as_json: bool = typer.Option(False, "--json", help="JSON output"),
+            "channel,customer__region",
+            "--dims",
+            help="comma-separated catalog dimensions / 维度，逗号分隔",
+        ),
+        max_causes: int = typer.Option(
+            5, "--max-causes", min=1, help="most causes to report / 最多报告的原因数"
+        ),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
         workspace: Path = WORKSPACE_OPTION,
     ) -> None:
-        """Localise a metric's move on the warehouse (period against baseline). 指标根因定位。"""
+        """Localise a metric's move on the warehouse (period against baseline). 指标根因定位。
+
+        Example / 示例: luopan rca metric gmv --period 2026-W43 --baseline 2026-W42 -w demo-world
+        """
         from luopan.decisions.diagnose import diagnose_metric
         from luopan.metrics import connect, load_catalog
 
         ws, lang = open_workspace(workspace)
         con = connect(ws)
         try:
-            d = diagnose_metric(con, load_catalog(ws), name, period, baseline,
-                                dims=[x.strip() for x in dims.split(",") if x.strip()],
-                                max_causes=max_causes)
+            d = diagnose_metric(
+                con,
+                load_catalog(ws),
+                name,
+                period,
+                baseline,
+                dims=[x.strip() for x in dims.split(",") if x.strip()],
+                max_causes=max_causes,
+            )
         finally:
             con.disconnect()
         if as_json:
             summary = d.result.summary()
-            summary.update(metric=d.metric, period=d.period, baseline=d.baseline,
-                           causes_text=";".join(d.result.elements),
-                           explanation={"zh": d.summary_zh, "en": d.summary_en})
+            summary.update(
+                metric=d.metric,
+                period=d.period,
+                baseline=d.baseline,
+                causes_text=";".join(d.result.elements),
+                explanation={"zh": d.summary_zh, "en": d.summary_en},
+            )
             _emit_json(summary)
             return
         render(d.result, lang, name)

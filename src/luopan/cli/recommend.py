@@ -21,6 +21,13 @@ from luopan.engines.recommend.collaborative import AlsRecommender, ItemKnnRecomm
 from luopan.engines.recommend.discover import DiscoverRecommender
 from luopan.engines.recommend.reorder import ReorderRecommender
 from luopan.engines.recommend.result import reason_label
+from luopan.engines.recommend.rules import (
+    BusinessRules,
+    consumables_from_products,
+    margins_from_products,
+    promoted_from_prices,
+    unavailable_from_inventory,
+)
 from luopan.errors import DataContractError, WarehouseError
 from luopan.workspace import Workspace
 
@@ -80,10 +87,64 @@ def workspace_lines(ws: Workspace) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
             c.select(*keep).to_pandas().drop_duplicates("customer_id").set_index("customer_id")
         )
         p = con.table("products")
-        products = p.select("sku", "name", "category").to_pandas().set_index("sku")
+        wanted = ("sku", "name", "category", "shelf_life_days", "list_price", "unit_cost")
+        products = (
+            p.select(*[x for x in wanted if x in p.columns])
+            .to_pandas()
+            .drop_duplicates("sku")
+            .set_index("sku")
+        )
     finally:
         con.disconnect()
     return lines, customers, products
+
+
+def workspace_rules(
+    ws: Workspace,
+    products: pd.DataFrame,
+    *,
+    recent_days: int = 30,
+    promo_weight: float = 0.0,
+    margin_weight: float = 0.0,
+    recalled: list[str] | None = None,
+) -> BusinessRules:
+    """Business rules from the warehouse: out of stock on the latest inventory day (when an
+    inventory table exists), promotions on the latest price day (when a prices table exists),
+    consumables (shelf life known) and margins from products, plus the recalled SKUs given."""
+    import ibis
+    from ibis.common.exceptions import TableNotFound
+
+    con = ibis.duckdb.connect(str(ws.warehouse_path), read_only=True)
+    try:
+        unavailable: frozenset[str] = frozenset()
+        promoted: frozenset[str] = frozenset()
+        try:
+            inv = con.table("inventory")
+            latest = inv.filter(inv.date == inv.date.max())
+            stock = latest.group_by("sku").aggregate(on_hand=latest.on_hand.sum()).to_pandas()
+            unavailable = unavailable_from_inventory(stock.assign(date=0))
+        except TableNotFound:
+            pass
+        try:
+            pr = con.table("prices")
+            latest_p = pr.filter(pr.date == pr.date.max())
+            promo = latest_p.select("date", "sku", "is_promo").to_pandas()
+            promoted = promoted_from_prices(promo)
+        except TableNotFound:
+            pass
+    finally:
+        con.disconnect()
+    consumables = consumables_from_products(products) if "shelf_life_days" in products else None
+    return BusinessRules(
+        unavailable=unavailable,
+        recalled=frozenset(recalled or ()),
+        consumables=consumables,
+        recent_days=recent_days,
+        promoted=promoted,
+        margin=margins_from_products(products),
+        promo_weight=promo_weight,
+        margin_weight=margin_weight,
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -97,12 +158,29 @@ def register(app: typer.Typer) -> None:
         kind: str = typer.Option("discover", "--kind", help="reorder | discover / 回购或发现"),
         k: int = typer.Option(10, "--k", "--n", help="list length / 推荐数量"),
         exclude: list[str] = typer.Option(
-            [], "--exclude", help="SKUs never to recommend / 排除商品"
+            [], "--exclude", help="SKUs never to recommend, e.g. recalled / 排除商品（如召回）"
+        ),
+        recent_days: int = typer.Option(
+            30,
+            "--recent-days",
+            help="skip non-consumables bought in the last N days / N 天内买过的非消耗品不推荐",
+        ),
+        promo_weight: float = typer.Option(
+            0.0, "--promo-weight", help="priority of promoted items (0 = ties) / 促销优先权重"
+        ),
+        margin_weight: float = typer.Option(
+            0.0, "--margin-weight", help="priority of high margin (0 = ties) / 毛利优先权重"
+        ),
+        no_rules: bool = typer.Option(
+            False, "--no-rules", help="raw model ranking, no business rules / 不应用业务规则"
         ),
         as_json: bool = typer.Option(False, "--json", help="JSON for scripts / 输出 JSON"),
         csv: Path | None = typer.Option(None, "--csv", help="write the lists as CSV / 导出 CSV"),
     ) -> None:
-        """Reorder or discover lists per customer. 个性化推荐（回购 / 新品发现）。"""
+        """Reorder or discover lists per customer. 个性化推荐（回购 / 新品发现）。
+
+        Example / 示例: luopan recommend --customer C000123 --kind reorder -w demo-world
+        """
         if kind not in ("reorder", "discover"):
             raise DataContractError(
                 f"--kind {kind}: unknown", fix="use --kind reorder or --kind discover"
@@ -124,6 +202,18 @@ def register(app: typer.Typer) -> None:
         model = DiscoverRecommender(
             context_columns=("acquisition_channel", "region", "member_level")
         )
+        rules = (
+            None
+            if no_rules
+            else workspace_rules(
+                ws,
+                products,
+                recent_days=recent_days,
+                promo_weight=promo_weight,
+                margin_weight=margin_weight,
+                recalled=exclude,
+            )
+        )
         result = recommend(
             lines,
             customers,
@@ -132,6 +222,7 @@ def register(app: typer.Typer) -> None:
             customer_ids=ids,
             exclude_items=exclude,
             model=ReorderRecommender() if kind == "reorder" else model,
+            rules=rules,
         )
         table = result.to_table().copy()
         table["name"] = products["name"].reindex(table["sku"]).to_numpy()
@@ -167,20 +258,27 @@ def register(app: typer.Typer) -> None:
     def recommend_eval(
         files: list[Path] = typer.Argument(..., help="transaction files / 交易明细文件"),
         cut: str = typer.Option(..., "--cut", help="time cut, e.g. 2011-09-01 / 时间切分点"),
-        k: int = typer.Option(10, "--k"),
-        customer_col: str = typer.Option("customer_id", "--customer-col"),
-        item_col: str = typer.Option("sku", "--item-col"),
-        time_col: str = typer.Option("ordered_at", "--time-col"),
-        basket_col: str = typer.Option("order_id", "--basket-col"),
+        k: int = typer.Option(10, "--k", help="list length / 推荐列表长度"),
+        customer_col: str = typer.Option(
+            "customer_id", "--customer-col", help="customer column / 客户列"
+        ),
+        item_col: str = typer.Option("sku", "--item-col", help="item column / 商品列"),
+        time_col: str = typer.Option("ordered_at", "--time-col", help="time column / 时间列"),
+        basket_col: str = typer.Option(
+            "order_id", "--basket-col", help="basket (order) column / 订单列"
+        ),
         quantity_col: str | None = typer.Option(
-            None, "--quantity-col", help="drop rows with qty <= 0"
+            None, "--quantity-col", help="drop rows with qty <= 0 / 数量列（去掉数量 ≤ 0 的行）"
         ),
         item_pattern: str | None = typer.Option(
-            None, "--item-pattern", help="keep items matching this regex"
+            None, "--item-pattern", help="keep items matching this regex / 只保留匹配该正则的商品"
         ),
-        as_json: bool = typer.Option(False, "--json"),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
     ) -> None:
-        """Evaluate reorder / discover lists against baselines. 推荐效果评估（对比基线）。"""
+        """Evaluate reorder / discover lists against baselines. 推荐效果评估（对比基线）。
+
+        Example / 示例: luopan recommend-eval online_retail.csv --cut 2011-09-01
+        """
         cols = Columns(customer_col, item_col, time_col, basket_col)
         dtype = [customer_col, item_col, basket_col]
         frames = [read_transactions(f, dtype) for f in files]

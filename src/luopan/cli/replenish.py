@@ -198,7 +198,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="JSON / 输出 JSON"),
         as_csv: bool = typer.Option(False, "--csv", help="CSV / 输出 CSV"),
     ) -> None:
-        """Forecast daily demand per store × SKU with quantiles. 按门店×商品预测日需求。"""
+        """Forecast daily demand per store × SKU with quantiles. 按门店×商品预测日需求。
+
+        Example / 示例: luopan forecast daily_sales.csv --store S01 --horizon 14
+        """
         lang = language(None)
         df = _history(sales, date_col, store_col, sku_col, qty_col, stockout_col, store, sku)
         res = DemandForecaster().fit(df).predict(horizon)
@@ -251,7 +254,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="JSON / 输出 JSON"),
         as_csv: bool = typer.Option(False, "--csv", help="CSV / 输出 CSV"),
     ) -> None:
-        """Suggest order quantities per store × SKU. 生成门店×商品的订货建议。"""
+        """Suggest order quantities per store × SKU. 生成门店×商品的订货建议。
+
+        Example / 示例: luopan replenish plan daily_sales.csv --stock stock.csv --service-level 0.95
+        """
         lang = language(None)
         df = _history(sales, date_col, store_col, sku_col, qty_col, stockout_col, store, None)
         start = pd.Timestamp(date) if date else df["ds"].max() + pd.Timedelta(days=1)
@@ -322,7 +328,10 @@ def register(app: typer.Typer) -> None:
         ),
         as_json: bool = typer.Option(False, "--json", help="JSON / 输出 JSON"),
     ) -> None:
-        """Replay history: forecast policy vs naive at equal fill rate. 回测补货策略。"""
+        """Replay history: forecast policy vs naive at equal fill rate. 回测补货策略。
+
+        Example / 示例: luopan replenish backtest daily_sales.csv --days 28
+        """
         lang = language(None)
         if issuing not in ("fifo", "lifo"):
             raise typer.BadParameter("--issuing must be fifo or lifo")

@@ -19,29 +19,61 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def run(
         backfill: bool = typer.Option(
-            False, "--backfill", help="evaluate the whole history / 回溯评估全部历史"),
+            False, "--backfill", help="evaluate the whole history / 回溯评估全部历史"
+        ),
         no_ingest: bool = typer.Option(False, "--no-ingest", help="skip ingest / 不导入数据"),
-        as_json: bool = typer.Option(False, "--json"),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
         workspace: Path = WORKSPACE_OPTION,
     ) -> None:
-        """Ingest, evaluate the rules, open incidents, diagnose, log actions. 运行一次闭环。"""
+        """Ingest, evaluate the rules, open incidents, diagnose, log actions. 运行一次闭环。
+
+        Example / 示例: luopan run -w demo-world --backfill
+        """
         from luopan.decisions.loop import report_lines, run_loop, write_report
         from luopan.ingest.pipeline import now_local
 
         ws, lang = open_workspace(workspace)
         with console.status("luopan run …") as status:
-            report = run_loop(ws, backfill=backfill, ingest=not no_ingest,
-                              progress=lambda s: status.update(f"luopan run: {s}"))
+            report = run_loop(
+                ws,
+                backfill=backfill,
+                ingest=not no_ingest,
+                progress=lambda s: status.update(f"luopan run: {s}"),
+            )
         path = write_report(ws, report, lang, now_local(ws))
         if as_json:
-            sys.stdout.write(json.dumps({
-                "timings": report.timings, "files_loaded": report.files_loaded,
-                "rules_evaluated": report.rules_evaluated, "rules_skipped": report.rules_skipped,
-                "firings": report.firings, "already_open": report.already_open,
-                "actions": report.actions, "report": str(path),
-                "opened": [{"id": i.id, "rule": i.rule, "metric": i.metric, "slice": i.slice,
-                            "period": i.period, "severity": i.severity} for i in report.opened],
-            }, ensure_ascii=False, default=str) + "\n")
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "timings": report.timings,
+                        "files_loaded": report.files_loaded,
+                        "rules_evaluated": report.rules_evaluated,
+                        "rules_skipped": report.rules_skipped,
+                        "firings": report.firings,
+                        "already_open": report.already_open,
+                        "actions": report.actions,
+                        "report": str(path),
+                        "rule_timings": report.rule_timings,
+                        "notified": report.notified,
+                        "failures": report.notify_failures,
+                        "outcomes_recorded": report.verified.recorded if report.verified else [],
+                        "opened": [
+                            {
+                                "id": i.id,
+                                "rule": i.rule,
+                                "metric": i.metric,
+                                "slice": i.slice,
+                                "period": i.period,
+                                "severity": i.severity,
+                            }
+                            for i in report.opened
+                        ],
+                    },
+                    ensure_ascii=False,
+                    default=str,
+                )
+                + "\n"
+            )
             return
         for line in report_lines(report, lang):
             console.print(line)

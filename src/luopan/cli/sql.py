@@ -21,12 +21,15 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def sql(
         query: str = typer.Argument(..., help="one SELECT query / 一条只读查询"),
-        as_json: bool = typer.Option(False, "--json", help="JSON lines output"),
-        as_csv: bool = typer.Option(False, "--csv", help="CSV output"),
+        as_json: bool = typer.Option(False, "--json", help="JSON lines output / 输出 JSON lines"),
+        as_csv: bool = typer.Option(False, "--csv", help="CSV output / 输出 CSV"),
         limit: int = typer.Option(1000, help="rows shown in table mode / 表格模式最多显示行数"),
         workspace: Path = WORKSPACE_OPTION,
     ) -> None:
-        """Run a read-only SQL query on the warehouse. 在仓库上运行只读 SQL。"""
+        """Run a read-only SQL query on the warehouse. 在仓库上运行只读 SQL。
+
+        Example / 示例: luopan sql "SELECT channel, count(*) FROM orders GROUP BY ALL" -w demo-world
+        """
         ws, _ = open_workspace(workspace)
         rel = run_read_only(ws.warehouse_path, query)
         names = list(rel.columns)

@@ -19,6 +19,9 @@ def register(app: typer.Typer) -> None:
         name: str | None = typer.Option(None, help="workspace name / 名称"),
         force: bool = typer.Option(False, help="overwrite an existing luopan.yaml / 覆盖"),
     ) -> None:
-        """Create a workspace with a commented luopan.yaml. 创建工作区。"""
+        """Create a workspace with a commented luopan.yaml. 创建工作区。
+
+        Example / 示例: luopan init my-brand
+        """
         path = init_workspace(directory, name=name, force=force)
         console.print(f"[green]✓[/] {path}")

@@ -11,6 +11,11 @@ from luopan.decisions.store import (
 )
 
 __all__ = [
-    "ACTION_STATUSES", "Action", "DecisionLog", "Diagnosis", "INCIDENT_STATUSES", "Incident",
+    "ACTION_STATUSES",
+    "Action",
+    "DecisionLog",
+    "Diagnosis",
+    "INCIDENT_STATUSES",
+    "Incident",
     "Outcome",
 ]

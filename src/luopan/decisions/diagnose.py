@@ -36,12 +36,17 @@ class Diagnosis:
     summary_en: str
 
 
-def _split(con: Any, catalog: Any, name: str, dims: Sequence[str], span: tuple[dt.date, dt.date],
-           column: str) -> pd.DataFrame:
+def _split(
+    con: Any,
+    catalog: Any,
+    name: str,
+    dims: Sequence[str],
+    span: tuple[dt.date, dt.date],
+    column: str,
+) -> pd.DataFrame:
     from luopan.metrics import query_metric
 
-    frame = query_metric(con, catalog, name, grain=None, by=list(dims), start=span[0],
-                         end=span[1])
+    frame = query_metric(con, catalog, name, grain=None, by=list(dims), start=span[0], end=span[1])
     return frame.rename(columns={"value": column}).set_index(list(dims))
 
 
@@ -60,8 +65,10 @@ def metric_leaves(
     g1, *now = parse_period(period)
     g2, *ref = parse_period(baseline)
     if g1 != g2:
-        raise MetricError(f"period {period} is a {g1} but baseline {baseline} is a {g2}",
-                          fix="compare periods of the same grain, e.g. 2026-W45 with 2026-W44")
+        raise MetricError(
+            f"period {period} is a {g1} but baseline {baseline} is a {g2}",
+            fix="compare periods of the same grain, e.g. 2026-W45 with 2026-W44",
+        )
     spans = {"real": (now[0], now[1]), "predict": (ref[0], ref[1])}
     if m.type == "ratio" and m.numerator and m.denominator:
         parts = [
@@ -112,9 +119,15 @@ def dominant_element(leaves: pd.DataFrame, dims: list[str], result: Any) -> Any:
                 if abs(change / row["predict"]) < 2 * abs(total / base):
                     continue
                 values = key if isinstance(key, tuple) else (key,)
-                cause = Cause(tuple(zip(combo, map(str, values), strict=True)),
-                              float(row["real"]), float(row["predict"]), change, share, 0.0,
-                              int(counts[key]))
+                cause = Cause(
+                    tuple(zip(combo, map(str, values), strict=True)),
+                    float(row["real"]),
+                    float(row["predict"]),
+                    change,
+                    share,
+                    0.0,
+                    int(counts[key]),
+                )
                 # explanatory power × surprise: a whole region that moved less loses to the
                 # one channel in it that carried the move
                 score = share * abs(change / row["predict"])
@@ -150,8 +163,12 @@ def diagnose_metric(
             f"{metric}: no data in {period} or {baseline}",
             fix="pick periods inside the data (see `luopan status`)",
         )
-    result = localize(leaves, kind=kind, dimensions=list(dims),  # type: ignore[arg-type]
-                      max_causes=max_causes)
+    result = localize(
+        leaves,
+        kind=kind,  # type: ignore[arg-type]
+        dimensions=list(dims),
+        max_causes=max_causes,
+    )
     if not result.causes and kind == "additive":
         result = dominant_element(leaves, list(dims), result)
     meta = catalog.metric(metric).meta
@@ -159,6 +176,12 @@ def diagnose_metric(
     zh = getattr(label, "zh", metric) if label else metric
     en = getattr(label, "en", metric) if label else metric
     return Diagnosis(
-        metric, period, baseline, tuple(dims), kind, result,
-        explain(result, "zh", kpi=zh), explain(result, "en", kpi=en),
+        metric,
+        period,
+        baseline,
+        tuple(dims),
+        kind,
+        result,
+        explain(result, "zh", kpi=zh),
+        explain(result, "en", kpi=en),
     )

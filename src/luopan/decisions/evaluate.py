@@ -53,8 +53,12 @@ def _reference(series: pd.DataFrame, cond: Condition, known: pd.Series) -> pd.Se
             return usual.shift(1).where(_consecutive(series.index.to_series(), 1))
         if cond.baseline == "same_weekday_4w":
             lags = pd.concat(
-                [usual.shift(7 * k).where(_consecutive(series.index.to_series(), 7 * k))
-                 for k in range(1, 5)], axis=1)
+                [
+                    usual.shift(7 * k).where(_consecutive(series.index.to_series(), 7 * k))
+                    for k in range(1, 5)
+                ],
+                axis=1,
+            )
             # at least 3 of the 4 same weekdays must be ordinary days
             return lags.mean(axis=1).where(lags.notna().sum(axis=1) >= 3)
         return _column(series, "expected")
@@ -78,7 +82,7 @@ def _column(series: pd.DataFrame, name: str) -> pd.Series:
         raise DecisionError(
             f"the rule compares with `{name}` but the series has no {name} column",
             fix=f"give the metric a {name} (targets in the catalog; expected from the "
-                "anomaly model) or change the rule's condition",
+            "anomaly model) or change the rule's condition",
         )
     return series[name].astype(float)
 
@@ -89,17 +93,18 @@ def _consecutive(periods: pd.Series, lag: int) -> pd.Series:
     return (ordinal - ordinal.shift(lag)) == lag
 
 
-def breaches(
-    series: pd.DataFrame, cond: Condition, known: pd.Series | None = None
-) -> pd.DataFrame:
+def breaches(series: pd.DataFrame, cond: Condition, known: pd.Series | None = None) -> pd.DataFrame:
     """Per period: the reference, the tested measure and whether the condition holds.
 
     ``known`` marks periods of known events (public holidays, shopping festivals): a change
     there is expected, so it is never a breach of a change condition, and those periods are
     left out of every baseline.
     """
-    known = (pd.Series(False, index=series.index) if known is None
-             else known.reindex(series.index, fill_value=False).astype(bool))
+    known = (
+        pd.Series(False, index=series.index)
+        if known is None
+        else known.reindex(series.index, fill_value=False).astype(bool)
+    )
     first = _breaches(series, cond, known, known)
     if cond.kind != "change":
         return first
@@ -120,18 +125,25 @@ def _breaches(
     else:
         measure = value
     hold = [
-        bool(not math.isnan(m) and _OPS[cond.op](m, cond.value if cond.kind != "target" else
-                                                 1 + cond.value))
+        bool(
+            not math.isnan(m)
+            and _OPS[cond.op](m, cond.value if cond.kind != "target" else 1 + cond.value)
+        )
         for m in measure.to_numpy(dtype=float, na_value=np.nan)
     ]
     if cond.kind == "change":
         if cond.min_z > 0:
-            hold = [h and m > cond.min_z * z for h, m, z in zip(
-                hold, measure.abs().to_numpy(dtype=float, na_value=np.nan),
-                _noise(measure, unusual).to_numpy(dtype=float, na_value=np.nan), strict=True)]
+            hold = [
+                h and m > cond.min_z * z
+                for h, m, z in zip(
+                    hold,
+                    measure.abs().to_numpy(dtype=float, na_value=np.nan),
+                    _noise(measure, unusual).to_numpy(dtype=float, na_value=np.nan),
+                    strict=True,
+                )
+            ]
         hold = [h and not k for h, k in zip(hold, known.to_numpy(), strict=True)]
-    return pd.DataFrame({"reference": ref, "measure": measure, "breach": hold},
-                        index=series.index)
+    return pd.DataFrame({"reference": ref, "measure": measure, "breach": hold}, index=series.index)
 
 
 def evaluate_rule(
@@ -146,12 +158,17 @@ def evaluate_rule(
             period index of the rule's grain, or a reference column the series lacks.
     """
     if rule.condition.kind == "freshness":
-        raise DecisionError(f"rule {rule.name!r} watches sources, not a metric series",
-                            fix="evaluate it with the warehouse status")
+        raise DecisionError(
+            f"rule {rule.name!r} watches sources, not a metric series",
+            fix="evaluate it with the warehouse status",
+        )
     if not isinstance(series.index, pd.PeriodIndex) or not series.index.freqstr.startswith(
-            _STEP[rule.grain]):
-        raise DecisionError(f"rule {rule.name!r}: the series must be indexed by {rule.grain}s",
-                            fix=f"query the metric at grain {rule.grain}")
+        _STEP[rule.grain]
+    ):
+        raise DecisionError(
+            f"rule {rule.name!r}: the series must be indexed by {rule.grain}s",
+            fix=f"query the metric at grain {rule.grain}",
+        )
     series = series.sort_index()
     b = breaches(series, rule.condition, known)
     follows = _consecutive(series.index.to_series(), 1).to_numpy()
@@ -170,8 +187,15 @@ def evaluate_rule(
         if last_fired is not None and period.ordinal - last_fired < rule.cooldown:
             continue
         ref = b["reference"].iat[i]
-        firings.append(Firing(rule.name, period, float(values[i]),
-                              None if math.isnan(ref) else float(ref),
-                              float(b["measure"].iat[i]), streak))
+        firings.append(
+            Firing(
+                rule.name,
+                period,
+                float(values[i]),
+                None if math.isnan(ref) else float(ref),
+                float(b["measure"].iat[i]),
+                streak,
+            )
+        )
         last_fired = period.ordinal
     return firings

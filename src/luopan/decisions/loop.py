@@ -4,21 +4,28 @@ One pass of the loop sense → diagnose → decide, timed step by step (the deci
 
 1. ingest the workspace's new or changed sources;
 2. for every metric rule, query the metric at the rule's grain (the whole history with
-   ``backfill``, else a look-back long enough for the rule's baseline, streak and cool-down),
+   ``backfill`` — an engine series such as the health index its last 26 periods — else a
+   look-back long enough for the rule's baseline, streak and cool-down),
    slice by the rule's dimensions (the ``top_k`` largest slices), and evaluate it;
 3. open an incident per firing — idempotent, so a second run over the same data opens nothing;
 4. diagnose each new incident: for a metric the root-cause search over its dimensions (the
    period against the rule's reference), with the zh and en explanation;
-5. log the rule's actions (tasks, playbooks, campaign pauses) with owners and due times;
-6. freshness rules open data incidents for late sources.
+5. log the rule's actions (tasks, campaign pauses) with owners and due times, and run its
+   playbooks (``luopan.decisions.playbooks``: recall lists with a holdout, tasks, notices);
+6. freshness rules open data incidents for late sources;
+7. verify: every action whose window is over is measured against its counterfactual and the
+   outcome (worked / no effect / harmful, with the interval) is logged
+   (``luopan.decisions.outcomes``).
 
-Rules whose metric the catalog does not (yet) define are reported as skipped, not failed.
+A rule's metric is a catalog metric or an engine series (``luopan.decisions.series``: the user
+health index); rules whose metric is neither are reported as skipped, not failed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +35,8 @@ import pandas as pd
 
 from luopan.decisions.diagnose import DEFAULT_DIMS, dominant_element
 from luopan.decisions.evaluate import Firing, evaluate_rule
+from luopan.decisions.outcomes import VerifyReport
+from luopan.decisions.playbooks import PlaybookSet, check_rule_playbooks, workspace_playbooks
 from luopan.decisions.rules import Rule, RuleSet, default_rules, load_rules
 from luopan.decisions.store import DecisionLog, Incident
 from luopan.workspace import Workspace
@@ -36,7 +45,6 @@ __all__ = ["RunReport", "run_loop", "workspace_rules"]
 
 _FREQ = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
 _LOOKBACK = {"day": 70, "week": 26, "month": 18, "quarter": 10, "year": 5}  # periods
-_SEVERITY = {"low": "info", "medium": "warning", "high": "critical", "critical": "critical"}
 
 
 @dataclass
@@ -53,6 +61,9 @@ class RunReport:
     actions: int = 0
     notified: int = 0
     notify_failures: list[str] = field(default_factory=list)
+    rule_timings: dict[str, float] = field(default_factory=dict)
+    resumed: int = 0  # actions added to incidents a killed run left unfinished
+    verified: VerifyReport | None = None
 
     @property
     def total_seconds(self) -> float:
@@ -60,12 +71,52 @@ class RunReport:
 
 
 def workspace_rules(ws: Workspace) -> RuleSet:
-    """The shipped rules, overridden or extended by ``rules/*.yaml`` in the workspace."""
+    """The shipped rules, overridden or extended by ``rules/*.yaml`` in the workspace.
+
+    Raises:
+        ConfigError: a rules or playbooks file is invalid, or a rule runs a playbook that
+            exists nowhere (file:line of its ``playbook:`` key).
+    """
+    from luopan.decisions.rules import DEFAULT_RULES
+
+    playbooks = workspace_playbooks(ws.root)
     merged = {r.name: r for r in default_rules().rules}
+    check_rule_playbooks(DEFAULT_RULES, playbooks)
     folder = ws.root / "rules"
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         merged.update({r.name: r for r in load_rules(path).rules})
+        check_rule_playbooks(path, playbooks)
     return RuleSet(rules=tuple(merged.values()))
+
+
+BACKFILL_SERIES_PERIODS = 26  # half a year of weekly engine-series values in a backfill
+
+
+def _lookback(rule: Rule) -> int:
+    """Periods a routine (not backfill) run evaluates. An engine series costs a model fit per
+    period (the health index: a BG/NBD fit per week), and a threshold-like condition needs
+    only the streak and the cool-down, so those rules look back ``for + cooldown + 1``
+    periods; others the fixed look-back of their grain (room for baselines)."""
+    from luopan.decisions.series import SERIES_HOOKS
+
+    if rule.metric in SERIES_HOOKS and rule.condition.kind in ("threshold", "benchmark"):
+        return rule.for_ + rule.cooldown + 1
+    return _LOOKBACK[rule.grain]
+
+
+def _start(rule: Rule, now: dt.datetime, *, backfill: bool) -> dt.date | None:
+    """First day a run evaluates ``rule`` on (None: the whole history).
+
+    A backfill takes a catalog metric's whole history, but an engine series only its last
+    ``BACKFILL_SERIES_PERIODS`` periods: each period of it costs a model fit (the health index:
+    a BG/NBD fit per week, ~20 s on 50k members), so two years would take most of an hour.
+    """
+    from luopan.decisions.series import SERIES_HOOKS
+
+    if backfill and rule.metric not in SERIES_HOOKS:
+        return None
+    periods = BACKFILL_SERIES_PERIODS if backfill else _lookback(rule)
+    return (pd.Timestamp(now).to_period(_FREQ[rule.grain]) - periods).start_time.date()
 
 
 def _series(frame: pd.DataFrame, grain: str) -> pd.DataFrame:
@@ -88,20 +139,72 @@ def _slices(frame: pd.DataFrame, by: tuple[str, ...], top_k: int) -> list[dict[s
 
 
 def _evaluate(
-    con: Any, catalog: Any, rule: Rule, *, start: dt.date | None, end: dt.date, now: dt.datetime
+    ws: Workspace,
+    con: Any,
+    catalog: Any,
+    rule: Rule,
+    *,
+    start: dt.date | None,
+    end: dt.date,
+    now: dt.datetime,
+    step: Callable[[str], Callable[[], None]],
 ) -> list[tuple[dict[str, Any], Firing]]:
+    """Query the rule's series (catalog metric, else an engine series hook), add the known
+    events and the anomaly model's expected values, evaluate; timed as metrics / anomaly /
+    rules."""
+    from luopan.decisions.series import SERIES_HOOKS
     from luopan.metrics import query_metric
 
-    frame = query_metric(con, catalog, rule.metric or "", grain=rule.grain, by=list(rule.by),
-                         start=start, end=end)
+    done = step("metrics")
+    try:
+        if rule.metric in catalog.metrics:
+            frame = query_metric(
+                con,
+                catalog,
+                rule.metric or "",
+                grain=rule.grain,
+                by=list(rule.by),
+                start=start,
+                end=end,
+            )
+        else:
+            frame = SERIES_HOOKS[rule.metric or ""](
+                ws, grain=rule.grain, by=rule.by, start=start, end=end
+            )
+    finally:
+        done()
     out: list[tuple[dict[str, Any], Firing]] = []
     for sl in _slices(frame, rule.by, rule.top_k):
         part = frame
         for k, v in sl.items():
             part = part[part[k] == v]
         series = _complete(_series(part, rule.grain), now)
-        out += [(sl, f) for f in evaluate_rule(rule, series, known=_known(series, rule.grain))]
+        done = step("anomaly")
+        known = _known(series, rule.grain)
+        if rule.condition.kind == "change" and rule.condition.baseline == "expected":
+            series = _expected(series)
+        done()
+        done = step("rules")
+        out += [(sl, f) for f in evaluate_rule(rule, series, known=known)]
+        done()
     return out
+
+
+def _expected(series: pd.DataFrame) -> pd.DataFrame:
+    """The anomaly model's expected value of every day (``luopan.engines.anomaly``; NaN
+    while the history is too short), for change conditions against ``expected``."""
+    from luopan.engines.anomaly import detect_anomalies
+
+    if series.empty:
+        return series.assign(expected=pd.Series(dtype=float))
+    y = pd.Series(
+        series["value"].to_numpy(dtype=float), index=series.index.to_timestamp(), name="y"
+    )
+    points = detect_anomalies(y, on_short="skip").points
+    status = points["status"].to_numpy()
+    expected = points["expected"].to_numpy(dtype=float, copy=True)
+    expected[(status == "warmup") | (status == "event_no_baseline")] = float("nan")
+    return series.assign(expected=expected if len(expected) == len(series) else float("nan"))
 
 
 def _known(series: pd.DataFrame, grain: str) -> pd.Series | None:
@@ -118,7 +221,12 @@ def _known(series: pd.DataFrame, grain: str) -> pd.Series | None:
 
 
 def _diagnose(
-    con: Any, catalog: Any, rule: Rule, firing: Firing, log: DecisionLog, incident: Incident,
+    con: Any,
+    catalog: Any,
+    rule: Rule,
+    firing: Firing,
+    log: DecisionLog,
+    incident: Incident,
     now: dt.datetime,
 ) -> None:
     """Root-cause search over the diagnosis dimensions: the period against the reference."""
@@ -131,9 +239,15 @@ def _diagnose(
         return
     refs = [day - dt.timedelta(days=7 * k) for k in range(1, 5)]
     try:
-        frame = query_metric(con, catalog, rule.metric or "", grain="day",
-                             by=list(DEFAULT_DIMS), start=min(refs),
-                             end=day + dt.timedelta(days=1))
+        frame = query_metric(
+            con,
+            catalog,
+            rule.metric or "",
+            grain="day",
+            by=list(DEFAULT_DIMS),
+            start=min(refs),
+            end=day + dt.timedelta(days=1),
+        )
     except LuopanError:
         return
     frame["day"] = pd.to_datetime(frame["period"]).dt.date
@@ -150,33 +264,90 @@ def _diagnose(
     labels_zh = {"channel": "渠道", "customer__region": "区域"}
     labels_en = {"channel": "channel", "customer__region": "region"}
     log.add_diagnosis(
-        incident.id, method="rca.localize",
+        incident.id,
+        method="rca.localize",
         summary_zh=explain(result, "zh", kpi=rule.metric, labels=labels_zh),
         summary_en=explain(result, "en", kpi=rule.metric, labels=labels_en),
-        detail={"causes": [
-            {"conditions": [list(t) for t in c.conditions], "share": c.share,
-             "confidence": c.confidence}
-            for c in result.causes
-        ], "day": day.isoformat(), "reference_days": [d.isoformat() for d in refs]},
+        detail={
+            "causes": [
+                {
+                    "conditions": [list(t) for t in c.conditions],
+                    "share": c.share,
+                    "confidence": c.confidence,
+                }
+                for c in result.causes
+            ],
+            "day": day.isoformat(),
+            "reference_days": [d.isoformat() for d in refs],
+        },
         now=now,
     )
 
 
-def _actions(rule: Rule, log: DecisionLog, incident: Incident, now: dt.datetime) -> int:
-    n = 0
+def _actions(
+    ws: Workspace,
+    rule: Rule,
+    playbooks: PlaybookSet,
+    log: DecisionLog,
+    incident: Incident,
+    now: dt.datetime,
+    report: RunReport,
+    step: Callable[[str], Callable[[], None]],
+    *,
+    logged: Counter[str],
+    notify: bool,
+) -> None:
+    """Log the rule's tasks and campaign pauses and run its playbooks, skipping the actions
+    ``logged`` already has (by kind, in order); notify when ``notify``."""
+    from luopan.decisions.act import ActResult, notify_incident, playbook_of, run_playbook
+
     for action in rule.actions:
         if action.kind in ("open_incident", "diagnose", "notify"):
             continue
+        if action.kind == "playbook":
+            done = step("actions")
+            result = run_playbook(
+                ws,
+                log,
+                incident,
+                rule,
+                playbook_of(rule, playbooks, action.playbook or ""),
+                now,
+                skip=logged,
+                notify=notify,
+            )
+            done()
+            report.actions += result.actions
+            report.notified += result.notified
+            report.notify_failures += result.failures
+            continue
+        if logged[action.kind] > 0:
+            logged[action.kind] -= 1
+            continue
+        done = step("actions")
         title = action.title
-        zh = title.zh if title else f"{rule.label.zh}：{action.playbook or action.kind}"
-        en = title.en if title else f"{rule.label.en}: {action.playbook or action.kind}"
+        zh = title.zh if title else f"{rule.label.zh}：{action.kind}"
+        en = title.en if title else f"{rule.label.en}: {action.kind}"
         log.add_action(
-            incident.id, kind=action.playbook or action.kind, title_zh=zh, title_en=en,
-            owner=action.owner or "ops", due_at=now + dt.timedelta(hours=action.due_hours or 24),
-            expected_impact={"metric": rule.metric}, now=now,
+            incident.id,
+            kind=action.kind,
+            title_zh=zh,
+            title_en=en,
+            owner=action.owner or "ops",
+            due_at=now + dt.timedelta(hours=action.due_hours or 24),
+            expected_impact={"metric": rule.metric},
+            now=now,
         )
-        n += 1
-    return n
+        report.actions += 1
+        done()
+    channels = [c for a in rule.actions if a.kind == "notify" for c in a.channels]
+    if channels and notify:
+        done = step("notify")
+        result = ActResult()
+        notify_incident(ws, log, incident, channels, result)
+        report.notified += result.notified
+        report.notify_failures += result.failures
+        done()
 
 
 def run_loop(
@@ -184,116 +355,161 @@ def run_loop(
     *,
     backfill: bool = False,
     ingest: bool = True,
+    verify: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> RunReport:
-    """One pass of the loop over workspace ``ws``; see the module docstring."""
-    from luopan.errors import MetricError
+    """One pass of the loop over workspace ``ws``; see the module docstring.
+
+    ``report.timings`` sums the time of each stage over the rules: ingest, config (rules,
+    playbooks, catalog), metrics (the rules' series), anomaly (known events, expected values),
+    rules (the rule engine), diagnosis, actions, notify, freshness, verify.
+    ``report.rule_timings`` has each rule's evaluate/decide time.
+    """
+    from luopan.errors import LuopanError
     from luopan.ingest.pipeline import ingest_workspace, now_local
     from luopan.metrics import connect, load_catalog
 
     report = RunReport()
 
-    def step(name: str) -> Callable[[], None]:
+    def step(name: str, into: dict[str, float] | None = None) -> Callable[[], None]:
         if progress:
             progress(name)
         t0 = time.perf_counter()
-        return lambda: report.timings.__setitem__(name, time.perf_counter() - t0)
+        table = report.timings if into is None else into
+
+        def done() -> None:
+            table[name] = table.get(name, 0.0) + time.perf_counter() - t0
+
+        return done
 
     if ingest:
         done = step("ingest")
         report.files_loaded = sum(r.status == "loaded" for r in ingest_workspace(ws))
         done()
     now = now_local(ws)
-    done = step("rules")
+    done = step("config")
     rules = workspace_rules(ws)
+    playbooks = workspace_playbooks(ws.root)
     catalog = load_catalog(ws)
     done()
+    from luopan.decisions.series import SERIES_HOOKS
+
     con = connect(ws)
-    with DecisionLog(ws.metadata_url) as log:
-        for rule in rules.rules:
-            if rule.condition.kind == "freshness":
-                done = step("freshness")
-                _freshness(ws, rule, log, now, report)
-                done()
-                continue
-            if rule.metric not in catalog.metrics:
-                report.rules_skipped[rule.name] = f"metric {rule.metric!r} is not in the catalog"
-                continue
-            if rule.condition.baseline == "expected" and rule.condition.kind == "change":
-                report.rules_skipped[rule.name] = "needs the anomaly model's expected values"
-                continue
-            done = step(f"evaluate {rule.name}")
-            start = None if backfill else (
-                pd.Timestamp(now).to_period(_FREQ[rule.grain]) - _LOOKBACK[rule.grain]
-            ).start_time.date()
-            try:
-                firings = _evaluate(con, catalog, rule, start=start,
-                                    end=now.date() + dt.timedelta(days=1), now=now)
-            except MetricError as exc:  # e.g. a slice dimension the metric cannot take
-                report.rules_skipped[rule.name] = exc.message
-                done()
-                continue
-            report.rules_evaluated.append(rule.name)
-            report.firings += len(firings)
-            done()
-            done = step(f"decide {rule.name}")
-            for sl, f in firings:
-                incident, created = log.open_incident(
-                    rule=rule.name, metric=rule.metric or "", slice=sl, period=str(f.period),
-                    severity=rule.severity, title_zh=rule.label.zh, title_en=rule.label.en,
-                    evidence={"value": f.value, "reference": f.reference, "measure": f.measure,
-                              "streak": f.streak},
-                    now=now,
-                )
-                if not created:
-                    report.already_open += 1
+    try:
+        with DecisionLog(ws.metadata_url) as log:
+            for rule in rules.rules:
+                if rule.condition.kind == "freshness":
+                    done = step("freshness")
+                    _freshness(ws, rule, log, now, report)
+                    done()
                     continue
-                report.opened.append(incident)
-                if any(a.kind == "diagnose" for a in rule.actions):
-                    _diagnose(con, catalog, rule, f, log, incident, now)
-                report.actions += _actions(rule, log, incident, now)
-                channels = [c for a in rule.actions if a.kind == "notify" for c in a.channels]
-                if channels:
-                    _notify(ws, log, incident, channels, report)
-            done()
-    con.disconnect()
+                if rule.metric not in catalog.metrics and rule.metric not in SERIES_HOOKS:
+                    report.rules_skipped[rule.name] = (
+                        f"metric {rule.metric!r} is not in the catalog"
+                    )
+                    continue
+                if (
+                    rule.condition.baseline == "expected"
+                    and rule.condition.kind == "change"
+                    and rule.grain != "day"
+                ):
+                    report.rules_skipped[rule.name] = (
+                        "the anomaly model's expected values are daily"
+                    )
+                    continue
+                done_rule = step(f"evaluate {rule.name}", report.rule_timings)
+                start = _start(rule, now, backfill=backfill)
+                try:
+                    firings = _evaluate(
+                        ws,
+                        con,
+                        catalog,
+                        rule,
+                        start=start,
+                        end=now.date() + dt.timedelta(days=1),
+                        now=now,
+                        step=step,
+                    )
+                except LuopanError as exc:  # a slice the metric cannot take, too little data
+                    report.rules_skipped[rule.name] = exc.message
+                    done_rule()
+                    continue
+                report.rules_evaluated.append(rule.name)
+                report.firings += len(firings)
+                done_rule()
+                done_rule = step(f"decide {rule.name}", report.rule_timings)
+                for sl, f in firings:
+                    _decide(ws, con, catalog, rule, playbooks, log, sl, f, now, report, step)
+                done_rule()
+            if verify:
+                from luopan.decisions.outcomes import verify_due_actions
+
+                done = step("verify")
+                report.verified = verify_due_actions(ws, log, con, catalog, now)
+                done()
+    finally:
+        con.disconnect()
     return report
 
 
-def _notify(ws: Workspace, log: DecisionLog, incident: Incident, channels: list[str],
-            report: RunReport) -> None:
-    """Send the incident (with its diagnosis) to the rule's channels from ``notify.yaml``."""
-    from luopan.errors import LuopanError
-    from luopan.i18n import language
-    from luopan.notify.config import NOTIFY_FILE, build_channel, load_notify_config
-    from luopan.notify.dispatch import Dispatcher, RetryPolicy
-    from luopan.notify.message import Message
+def _decide(
+    ws: Workspace,
+    con: Any,
+    catalog: Any,
+    rule: Rule,
+    playbooks: PlaybookSet,
+    log: DecisionLog,
+    sl: dict[str, Any],
+    f: Firing,
+    now: dt.datetime,
+    report: RunReport,
+    step: Callable[[str], Callable[[], None]],
+) -> None:
+    """Open the firing's incident (once); diagnose it and act on it.
 
-    try:
-        cfg = load_notify_config(ws.root / NOTIFY_FILE)
-        built = {name: build_channel(name, cfg) for name in channels}
-    except LuopanError as exc:
-        report.notify_failures.append(exc.message)
-        return
-    lang = "zh" if (cfg.language or language(ws.config.language)) == "zh" else "en"
-    detail = log.incident(incident.id)
-    summary = [(g.summary_zh if lang == "zh" else g.summary_en) for g in detail.diagnoses]
-    body = [f"{incident.metric} {incident.slice or ''} {incident.period}",
-            *(f"{k}: {v}" for k, v in incident.evidence.items()), *summary]
-    message = Message(
-        key=incident.dedup_key, title=incident.title(lang), body="\n".join(body),
-        severity=_SEVERITY[incident.severity], lang=lang,  # type: ignore[arg-type]
+    An incident already open is resumed, not redone: a run killed after opening it (or
+    between two steps of its playbook) left some of its diagnosis and actions unlogged, and
+    the next run adds exactly the missing ones (each step is one transaction; steps are
+    matched by kind and order). Notifications are sent for new incidents only.
+    """
+    incident, created = log.open_incident(
+        rule=rule.name,
+        metric=rule.metric or "",
+        slice=sl,
+        period=str(f.period),
+        severity=rule.severity,
+        title_zh=rule.label.zh,
+        title_en=rule.label.en,
+        evidence={
+            "value": f.value,
+            "reference": f.reference,
+            "measure": f.measure,
+            "streak": f.streak,
+        },
+        now=now,
     )
-    dispatcher = Dispatcher(built, retry=RetryPolicy(max_attempts=cfg.max_attempts))
-    for delivery in dispatcher.send(message, channels):
-        if delivery.ok:
-            report.notified += 1
-        else:
-            report.notify_failures.append(f"{delivery.channel}: {delivery.status}")
+    logged: Counter[str] = Counter()
+    diagnosed = False
+    if created:
+        report.opened.append(incident)
+    else:
+        report.already_open += 1
+        detail = log.incident(incident.id)
+        logged.update(a.kind for a in detail.actions)
+        diagnosed = bool(detail.diagnoses)
+    if any(a.kind == "diagnose" for a in rule.actions) and not diagnosed:
+        done = step("diagnosis")
+        _diagnose(con, catalog, rule, f, log, incident, now)
+        done()
+    before = report.actions
+    _actions(ws, rule, playbooks, log, incident, now, report, step, logged=logged, notify=created)
+    if not created:
+        report.resumed += report.actions - before
 
 
-def _freshness(ws: Workspace, rule: Rule, log: DecisionLog, now: dt.datetime,
-               report: RunReport) -> None:
+def _freshness(
+    ws: Workspace, rule: Rule, log: DecisionLog, now: dt.datetime, report: RunReport
+) -> None:
     import duckdb
 
     from luopan.warehouse.status import read_status
@@ -311,10 +527,15 @@ def _freshness(ws: Workspace, rule: Rule, log: DecisionLog, now: dt.datetime,
             continue
         report.firings += 1
         incident, created = log.open_incident(
-            rule=rule.name, metric="freshness", slice={"source": f.source},
-            period=f"{f.latest:%Y-%m-%d}" if f.latest else "never", severity=rule.severity,
-            title_zh=f"{rule.label.zh}：{f.source}", title_en=f"{rule.label.en}: {f.source}",
-            evidence={"latest": str(f.latest), "age_hours": f.age_hours}, now=now,
+            rule=rule.name,
+            metric="freshness",
+            slice={"source": f.source},
+            period=f"{f.latest:%Y-%m-%d}" if f.latest else "never",
+            severity=rule.severity,
+            title_zh=f"{rule.label.zh}：{f.source}",
+            title_en=f"{rule.label.en}: {f.source}",
+            evidence={"latest": str(f.latest), "age_hours": f.age_hours},
+            now=now,
         )
         if created:
             report.opened.append(incident)
@@ -326,17 +547,30 @@ def report_lines(report: RunReport, lang: str) -> list[str]:
     """A short zh/en summary of a run (the CLI prints it; the report file holds it)."""
     zh = lang == "zh"
     lines = [
-        (f"新入库文件 {report.files_loaded} 个；评估规则 {len(report.rules_evaluated)} 条，"
-         f"触发 {report.firings} 次；新开事件 {len(report.opened)} 个（已存在 {report.already_open}"
-         f" 个）；新建行动 {report.actions} 项；用时 {report.total_seconds:.1f} 秒")
-        if zh else
-        (f"{report.files_loaded} files loaded; {len(report.rules_evaluated)} rules evaluated, "
-         f"{report.firings} firings; {len(report.opened)} incidents opened "
-         f"({report.already_open} already open); {report.actions} actions; "
-         f"{report.total_seconds:.1f} s"),
+        (
+            f"新入库文件 {report.files_loaded} 个；评估规则 {len(report.rules_evaluated)} 条，"
+            f"触发 {report.firings} 次；新开事件 {len(report.opened)} 个（已存在 {report.already_open}"
+            f" 个）；新建行动 {report.actions} 项；用时 {report.total_seconds:.1f} 秒"
+        )
+        if zh
+        else (
+            f"{report.files_loaded} files loaded; {len(report.rules_evaluated)} rules evaluated, "
+            f"{report.firings} firings; {len(report.opened)} incidents opened "
+            f"({report.already_open} already open); {report.actions} actions; "
+            f"{report.total_seconds:.1f} s"
+        ),
     ]
+    v = report.verified
+    if v is not None and (v.recorded or v.unmeasurable):
+        lines.append(
+            f"结果验证：新记录 {len(v.recorded)} 项，无法衡量 {len(v.unmeasurable)} 项"
+            if zh
+            else f"outcomes: {len(v.recorded)} recorded, {len(v.unmeasurable)} cannot be measured"
+        )
     for name, why in report.rules_skipped.items():
         lines.append(f"{'跳过' if zh else 'skipped'} {name}: {why}")
+    for failure in report.notify_failures:
+        lines.append(f"{'未完成' if zh else 'failed'}: {failure}")
     return lines
 
 
@@ -349,7 +583,9 @@ def write_report(ws: Workspace, report: RunReport, lang: str, now: dt.datetime) 
     body += ["", "| " + ("步骤 | 秒" if lang == "zh" else "step | s") + " |", "|---|---:|"]
     body += [f"| {k} | {v:.2f} |" for k, v in report.timings.items()]
     body += ["", "## " + ("新事件" if lang == "zh" else "new incidents"), ""]
-    body += [f"- #{i.id} [{i.severity}] {i.title(lang)} {i.slice or ''} {i.period}"
-             for i in report.opened]
+    body += [
+        f"- #{i.id} [{i.severity}] {i.title(lang)} {i.slice or ''} {i.period}"
+        for i in report.opened
+    ]
     path.write_text("\n".join(body) + "\n", encoding="utf-8")
     return path

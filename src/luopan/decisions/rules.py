@@ -22,6 +22,11 @@ previous period, the mean of the same weekday over the last four weeks, or the e
 the anomaly model, op ``abs_gt``/``gt``/``lt``), ``target`` (value against the metric's target
 per grain, as a ratio), ``benchmark`` (value op a benchmark number). ``freshness`` rules watch
 the sources instead of a metric.
+
+``metric`` names a catalog metric or an engine series (``luopan.decisions.series``: the user
+health index, which needs a BG/NBD fit per week and so cannot be a catalog aggregation). A
+``playbook`` action names a playbook of ``luopan.decisions.playbooks`` (shipped, or in the
+workspace's ``playbooks/``); an unknown name is reported with the rules file and line.
 """
 
 from __future__ import annotations
@@ -58,7 +63,8 @@ class Condition(_Strict):
         default="previous", description="reference of a change condition"
     )
     min_z: float = Field(
-        default=0.0, ge=0,
+        default=0.0,
+        ge=0,
         description="change conditions: the change must also exceed min_z robust standard "
         "deviations of the past changes (keeps noise of small series from firing)",
     )

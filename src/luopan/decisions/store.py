@@ -24,7 +24,12 @@ from sqlalchemy.engine import Connection, Engine
 from luopan.errors import DecisionError
 
 __all__ = [
-    "Action", "DecisionLog", "Diagnosis", "INCIDENT_STATUSES", "Incident", "Outcome",
+    "Action",
+    "DecisionLog",
+    "Diagnosis",
+    "INCIDENT_STATUSES",
+    "Incident",
+    "Outcome",
     "ACTION_STATUSES",
 ]
 
@@ -33,7 +38,8 @@ ACTION_STATUSES = ("proposed", "in_progress", "done", "cancelled")
 
 _meta = sa.MetaData()
 _incidents = sa.Table(
-    "incidents", _meta,
+    "incidents",
+    _meta,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("dedup_key", sa.String(400), nullable=False, unique=True),
     sa.Column("rule", sa.String(200), nullable=False),
@@ -49,7 +55,8 @@ _incidents = sa.Table(
     sa.Column("closed_at", sa.DateTime),
 )
 _diagnoses = sa.Table(
-    "diagnoses", _meta,
+    "diagnoses",
+    _meta,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("incident_id", sa.Integer, sa.ForeignKey("incidents.id"), nullable=False),
     sa.Column("method", sa.String(100), nullable=False),
@@ -59,7 +66,8 @@ _diagnoses = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 _actions = sa.Table(
-    "actions", _meta,
+    "actions",
+    _meta,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("incident_id", sa.Integer, sa.ForeignKey("incidents.id")),
     sa.Column("kind", sa.String(100), nullable=False),
@@ -75,7 +83,8 @@ _actions = sa.Table(
     sa.Column("note", sa.Text),
 )
 _outcomes = sa.Table(
-    "outcomes", _meta,
+    "outcomes",
+    _meta,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("action_id", sa.Integer, sa.ForeignKey("actions.id"), nullable=False),
     sa.Column("metric", sa.String(200), nullable=False),
@@ -151,6 +160,12 @@ class Outcome:
     detail: dict[str, Any]
     measured_at: dt.datetime
 
+    @property
+    def verdict(self) -> str | None:
+        """``worked``, ``no_effect`` or ``harmful`` (see ``luopan.decisions.verify``)."""
+        value = self.detail.get("verdict")
+        return None if value is None else str(value)
+
 
 @dataclass(frozen=True)
 class IncidentDetail:
@@ -223,18 +238,26 @@ class DecisionLog:
         """
         key = _dumps({"rule": rule, "metric": metric, "slice": slice, "period": period})
         with self._tx() as con:
-            found = con.execute(
-                sa.select(_incidents).where(_incidents.c.dedup_key == key)
-            ).first()
+            found = con.execute(sa.select(_incidents).where(_incidents.c.dedup_key == key)).first()
             if found is not None:
                 return _row(Incident, found), False
-            new_id = _new_id(con.execute(
-                _incidents.insert().values(
-                    dedup_key=key, rule=rule, metric=metric, slice=_dumps(slice), period=period,
-                    severity=severity, status="open", title_zh=title_zh, title_en=title_en,
-                    evidence=_dumps(evidence), opened_at=now,
+            new_id = _new_id(
+                con.execute(
+                    _incidents.insert().values(
+                        dedup_key=key,
+                        rule=rule,
+                        metric=metric,
+                        slice=_dumps(slice),
+                        period=period,
+                        severity=severity,
+                        status="open",
+                        title_zh=title_zh,
+                        title_en=title_en,
+                        evidence=_dumps(evidence),
+                        opened_at=now,
+                    )
                 )
-            ))
+            )
             row = con.execute(sa.select(_incidents).where(_incidents.c.id == new_id)).one()
         return _row(Incident, row), True
 
@@ -246,7 +269,8 @@ class DecisionLog:
         closed = now if status in ("resolved", "dismissed") else None
         with self._tx() as con:
             n = con.execute(
-                _incidents.update().where(_incidents.c.id == incident_id)
+                _incidents.update()
+                .where(_incidents.c.id == incident_id)
                 .values(status=status, closed_at=closed)
             ).rowcount
         if not n:
@@ -261,62 +285,98 @@ class DecisionLog:
 
     def incident(self, incident_id: int) -> IncidentDetail:
         with self._tx() as con:
-            row = con.execute(
-                sa.select(_incidents).where(_incidents.c.id == incident_id)
-            ).first()
+            row = con.execute(sa.select(_incidents).where(_incidents.c.id == incident_id)).first()
             if row is None:
                 raise DecisionError(
                     f"no incident #{incident_id}", fix="see `luopan decisions list`"
                 )
             diagnoses = [
-                _row(Diagnosis, r) for r in con.execute(
-                    sa.select(_diagnoses).where(_diagnoses.c.incident_id == incident_id)
+                _row(Diagnosis, r)
+                for r in con.execute(
+                    sa.select(_diagnoses)
+                    .where(_diagnoses.c.incident_id == incident_id)
                     .order_by(_diagnoses.c.id)
                 )
             ]
             actions = [
-                _row(Action, r) for r in con.execute(
-                    sa.select(_actions).where(_actions.c.incident_id == incident_id)
+                _row(Action, r)
+                for r in con.execute(
+                    sa.select(_actions)
+                    .where(_actions.c.incident_id == incident_id)
                     .order_by(_actions.c.id)
                 )
             ]
             ids = [a.id for a in actions]
-            outcomes = [
-                _row(Outcome, r) for r in con.execute(
-                    sa.select(_outcomes).where(_outcomes.c.action_id.in_(ids))
-                    .order_by(_outcomes.c.id)
-                )
-            ] if ids else []
+            outcomes = (
+                [
+                    _row(Outcome, r)
+                    for r in con.execute(
+                        sa.select(_outcomes)
+                        .where(_outcomes.c.action_id.in_(ids))
+                        .order_by(_outcomes.c.id)
+                    )
+                ]
+                if ids
+                else []
+            )
         return IncidentDetail(_row(Incident, row), diagnoses, actions, outcomes)
 
     # ---- diagnoses, actions, outcomes -------------------------------------------------
 
     def add_diagnosis(
-        self, incident_id: int, *, method: str, summary_zh: str, summary_en: str,
-        detail: dict[str, Any], now: dt.datetime,
-    ) -> int:
-        with self._tx() as con:
-            return _new_id(con.execute(
-                _diagnoses.insert().values(
-                    incident_id=incident_id, method=method, summary_zh=summary_zh,
-                    summary_en=summary_en, detail=_dumps(detail), created_at=now,
-                )
-            ))
-
-    def add_action(
-        self, incident_id: int | None, *, kind: str, title_zh: str, title_en: str, owner: str,
-        due_at: dt.datetime, expected_impact: dict[str, Any], holdout: dict[str, Any] | None = None,
+        self,
+        incident_id: int,
+        *,
+        method: str,
+        summary_zh: str,
+        summary_en: str,
+        detail: dict[str, Any],
         now: dt.datetime,
     ) -> int:
         with self._tx() as con:
-            return _new_id(con.execute(
-                _actions.insert().values(
-                    incident_id=incident_id, kind=kind, title_zh=title_zh, title_en=title_en,
-                    owner=owner, status="proposed", due_at=due_at,
-                    expected_impact=_dumps(expected_impact), holdout=_dumps(holdout or {}),
-                    created_at=now,
+            return _new_id(
+                con.execute(
+                    _diagnoses.insert().values(
+                        incident_id=incident_id,
+                        method=method,
+                        summary_zh=summary_zh,
+                        summary_en=summary_en,
+                        detail=_dumps(detail),
+                        created_at=now,
+                    )
                 )
-            ))
+            )
+
+    def add_action(
+        self,
+        incident_id: int | None,
+        *,
+        kind: str,
+        title_zh: str,
+        title_en: str,
+        owner: str,
+        due_at: dt.datetime,
+        expected_impact: dict[str, Any],
+        holdout: dict[str, Any] | None = None,
+        now: dt.datetime,
+    ) -> int:
+        with self._tx() as con:
+            return _new_id(
+                con.execute(
+                    _actions.insert().values(
+                        incident_id=incident_id,
+                        kind=kind,
+                        title_zh=title_zh,
+                        title_en=title_en,
+                        owner=owner,
+                        status="proposed",
+                        due_at=due_at,
+                        expected_impact=_dumps(expected_impact),
+                        holdout=_dumps(holdout or {}),
+                        created_at=now,
+                    )
+                )
+            )
 
     def set_action_status(
         self, action_id: int, status: str, *, now: dt.datetime, note: str | None = None
@@ -328,7 +388,8 @@ class DecisionLog:
         closed = now if status in ("done", "cancelled") else None
         with self._tx() as con:
             n = con.execute(
-                _actions.update().where(_actions.c.id == action_id)
+                _actions.update()
+                .where(_actions.c.id == action_id)
                 .values(status=status, closed_at=closed, note=note)
             ).rowcount
         if not n:
@@ -342,8 +403,16 @@ class DecisionLog:
             return [_row(Action, r) for r in con.execute(query)]
 
     def record_outcome(
-        self, action_id: int, *, metric: str, method: str, estimate: float, lower: float,
-        upper: float, detail: dict[str, Any], now: dt.datetime,
+        self,
+        action_id: int,
+        *,
+        metric: str,
+        method: str,
+        estimate: float,
+        lower: float,
+        upper: float,
+        detail: dict[str, Any],
+        now: dt.datetime,
     ) -> int:
         if not lower <= estimate <= upper:
             raise DecisionError(
@@ -351,9 +420,25 @@ class DecisionLog:
                 fix="pass the interval of the estimate",
             )
         with self._tx() as con:
-            return _new_id(con.execute(
-                _outcomes.insert().values(
-                    action_id=action_id, metric=metric, method=method, estimate=estimate,
-                    lower=lower, upper=upper, detail=_dumps(detail), measured_at=now,
+            return _new_id(
+                con.execute(
+                    _outcomes.insert().values(
+                        action_id=action_id,
+                        metric=metric,
+                        method=method,
+                        estimate=estimate,
+                        lower=lower,
+                        upper=upper,
+                        detail=_dumps(detail),
+                        measured_at=now,
+                    )
                 )
-            ))
+            )
+
+    def outcomes(self, *, action_id: int | None = None) -> list[Outcome]:
+        """Measured outcomes, oldest first (of one action with ``action_id``)."""
+        query = sa.select(_outcomes).order_by(_outcomes.c.id)
+        if action_id is not None:
+            query = query.where(_outcomes.c.action_id == action_id)
+        with self._tx() as con:
+            return [_row(Outcome, r) for r in con.execute(query)]

@@ -69,6 +69,10 @@ def detect_file(path: Path, *, sheet: str | int | None = None) -> Detection:
         raw = read_file(path, con, table="raw_detect", sheet=sheet, workdir=Path(tmp))
     con.close()
     return Detection(
-        path, raw.format, raw.encoding, raw.headers, raw.rows,
+        path,
+        raw.format,
+        raw.encoding,
+        raw.headers,
+        raw.rows,
         tuple(detect_headers(raw.headers)),
     )

@@ -186,7 +186,9 @@ def resolve_output(
 def detect_presets(headers: tuple[str, ...]) -> list[tuple[Preset, float]]:
     """Presets ranked by the share of their declared headers found in ``headers``.
 
-    Only presets whose every output resolves (all required columns found) are returned.
+    Only presets whose every output resolves (all required columns found) and that recognise
+    at least one of their own headers are returned: a canonical file resolves under any preset
+    by canonical names, and a preset's constants (e.g. ``platform``) must not overwrite it.
     """
     normalized = {normalize_header(h) for h in headers}
     ranked: list[tuple[Preset, float]] = []
@@ -200,6 +202,8 @@ def detect_presets(headers: tuple[str, ...]) -> list[tuple[Preset, float]]:
         if not declared:
             continue
         hits = sum(any(normalize_header(a) in normalized for a in al) for al in declared)
+        if hits == 0:  # resolved through canonical names alone: the file is not this export
+            continue
         try:
             for table, out in preset.outputs.items():
                 resolve_output(table, out, headers, where="detect")

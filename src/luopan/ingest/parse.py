@@ -17,7 +17,13 @@ from typing import Any
 import duckdb
 
 __all__ = [
-    "KINDS", "ParsePlan", "exact_select", "exact_value", "hash_expr", "parse_plan", "parse_value",
+    "KINDS",
+    "ParsePlan",
+    "exact_select",
+    "exact_value",
+    "hash_expr",
+    "parse_plan",
+    "parse_value",
 ]
 
 KINDS = ("id", "text", "pii", "decimal", "int", "float", "bool", "timestamp", "date", "json")
@@ -89,7 +95,10 @@ def _check_tz(tz: str) -> str:
 
 _MARKERS = ", ".join(_sql_str(m) for m in NULL_MARKERS)
 # Steps shared by most kinds: trimmed text, then NULL for empty cells and null markers.
-_NULLED = (("_t", f"trim(_c, {_WS})"), ("_n", f"CASE WHEN _t IN ({_MARKERS}) THEN NULL ELSE _t END"))
+_NULLED = (
+    ("_t", f"trim(_c, {_WS})"),
+    ("_n", f"CASE WHEN _t IN ({_MARKERS}) THEN NULL ELSE _t END"),
+)
 # Currency signs, units, thousands separators and spaces go; (x) becomes -x.
 _NUMERIC = (
     ("_s", r"regexp_replace(_n, '[￥¥元,，\s\x{3000}]|(?i:rmb|cny)', '', 'g')"),
@@ -145,8 +154,11 @@ def _decimal(col: str) -> ParsePlan:
     steps = (
         *_NULLED,
         *_NUMERIC,
-        ("_v", f"CASE WHEN regexp_full_match(_num, {_NUMBER_RE}) "
-               "THEN try_cast(_num AS DECIMAL(18,2)) END"),
+        (
+            "_v",
+            f"CASE WHEN regexp_full_match(_num, {_NUMBER_RE}) "
+            "THEN try_cast(_num AS DECIMAL(18,2)) END",
+        ),
         _error(BAD_NUMBER),
     )
     return ParsePlan(fast, steps)
@@ -158,11 +170,17 @@ def _int(col: str) -> ParsePlan:
     steps = (
         *_NULLED,
         *_NUMERIC,
-        ("_v", "CASE WHEN regexp_full_match(_num, '[+-]?[0-9]+(\\.0*)?') "
-               "THEN try_cast(regexp_replace(_num, '\\.0*$', '') AS BIGINT) END"),
-        ("_e", "CASE WHEN _n IS NOT NULL AND _v IS NULL THEN "
-               "CASE WHEN regexp_full_match(_num, '[+-]?[0-9]*\\.[0-9]+') "
-               f"THEN {_sql_str(NOT_WHOLE)} ELSE {_sql_str(BAD_NUMBER)} END END"),
+        (
+            "_v",
+            "CASE WHEN regexp_full_match(_num, '[+-]?[0-9]+(\\.0*)?') "
+            "THEN try_cast(regexp_replace(_num, '\\.0*$', '') AS BIGINT) END",
+        ),
+        (
+            "_e",
+            "CASE WHEN _n IS NOT NULL AND _v IS NULL THEN "
+            "CASE WHEN regexp_full_match(_num, '[+-]?[0-9]*\\.[0-9]+') "
+            f"THEN {_sql_str(NOT_WHOLE)} ELSE {_sql_str(BAD_NUMBER)} END END",
+        ),
     )
     return ParsePlan(fast, steps)
 
@@ -172,7 +190,10 @@ def _float(col: str) -> ParsePlan:
     steps = (
         *_NULLED,
         *_NUMERIC,
-        ("_v", f"CASE WHEN regexp_full_match(_num, {_NUMBER_RE}) THEN try_cast(_num AS DOUBLE) END"),
+        (
+            "_v",
+            f"CASE WHEN regexp_full_match(_num, {_NUMBER_RE}) THEN try_cast(_num AS DOUBLE) END",
+        ),
         _error(BAD_NUMBER),
     )
     return ParsePlan(fast, steps)
@@ -199,13 +220,16 @@ def _timestamp_steps(tz: str) -> tuple[tuple[str, str], ...]:
         *_NULLED,
         ("_d", "replace(replace(replace(replace(_n, '/', '-'), '年', '-'), '月', '-'), '日', ' ')"),
         ("_norm", "trim(regexp_replace(_d, '\\s+', ' ', 'g'))"),
-        ("_ts", "CASE "
-                "WHEN regexp_full_match(_n, '[0-9]{1,7}(\\.[0-9]+)?') THEN "
-                f"CASE WHEN try_cast(_n AS DOUBLE) BETWEEN 1 AND {_EXCEL_MAX_SERIAL} THEN "
-                "TIMESTAMP '1899-12-30' + to_milliseconds(round(try_cast(_n AS DOUBLE) * 86400000.0)) END "
-                "WHEN regexp_full_match(_n, '[0-9]{8}') THEN try_strptime(_n, '%Y%m%d') "
-                f"WHEN {offset} THEN timezone({_sql_str(tz)}, try_cast(_norm AS TIMESTAMPTZ)) "
-                "ELSE try_cast(_norm AS TIMESTAMP) END"),
+        (
+            "_ts",
+            "CASE "
+            "WHEN regexp_full_match(_n, '[0-9]{1,7}(\\.[0-9]+)?') THEN "
+            f"CASE WHEN try_cast(_n AS DOUBLE) BETWEEN 1 AND {_EXCEL_MAX_SERIAL} THEN "
+            "TIMESTAMP '1899-12-30' + to_milliseconds(round(try_cast(_n AS DOUBLE) * 86400000.0)) END "
+            "WHEN regexp_full_match(_n, '[0-9]{8}') THEN try_strptime(_n, '%Y%m%d') "
+            f"WHEN {offset} THEN timezone({_sql_str(tz)}, try_cast(_norm AS TIMESTAMPTZ)) "
+            "ELSE try_cast(_norm AS TIMESTAMP) END",
+        ),
     )
 
 
@@ -325,8 +349,9 @@ def parse_value(
     with _LOCK:
         if _CON is None:
             _CON = duckdb.connect()
-        fast = _CON.execute(f'SELECT {plan.fast} FROM (SELECT CAST($v AS VARCHAR) AS "c0")',
-                            {"v": text}).fetchone()
+        fast = _CON.execute(
+            f'SELECT {plan.fast} FROM (SELECT CAST($v AS VARCHAR) AS "c0")', {"v": text}
+        ).fetchone()
         assert fast is not None
         if fast[0] is not None or text is None or plan.exact_only:
             return fast[0], None
@@ -336,7 +361,9 @@ def parse_value(
     return row[0], row[1]
 
 
-def exact_value(kind: str, text: str | None, *, tz: str = "Asia/Shanghai") -> tuple[Any, str | None]:
+def exact_value(
+    kind: str, text: str | None, *, tz: str = "Asia/Shanghai"
+) -> tuple[Any, str | None]:
     """Parse one raw value with the exact rules only (tests compare the fast tier with it)."""
     global _CON
     plan = parse_plan(kind, '"c0"', tz=tz)

@@ -34,15 +34,35 @@ from luopan.warehouse.store import LOADS_TABLE, QUARANTINE_TABLE, Warehouse
 from luopan.workspace import Workspace
 
 __all__ = [
-    "FileResult", "TABLE_ORDER", "ingest_database", "ingest_file", "ingest_paths",
-    "ingest_workspace", "now_local", "source_files",
+    "FileResult",
+    "TABLE_ORDER",
+    "ingest_database",
+    "ingest_file",
+    "ingest_paths",
+    "ingest_workspace",
+    "now_local",
+    "source_files",
 ]
 
 # Load order so references resolve: a table comes after the tables it points at.
 TABLE_ORDER = (
-    "stores", "products", "customers", "campaigns", "experiments", "orders", "order_lines",
-    "prices", "inventory", "inventory_events", "marketing_spend", "assignments", "events",
-    "mentions", "communities", "content", "tickets",
+    "stores",
+    "products",
+    "customers",
+    "campaigns",
+    "experiments",
+    "orders",
+    "order_lines",
+    "prices",
+    "inventory",
+    "inventory_events",
+    "marketing_spend",
+    "assignments",
+    "events",
+    "mentions",
+    "communities",
+    "content",
+    "tickets",
 )
 
 
@@ -177,13 +197,24 @@ def ingest_file(
 
     def read(con: duckdb.DuckDBPyConnection, table: str) -> RawFile:
         return read_file(
-            path, con, table=table, encoding=source.encoding, sheet=source.sheet,
-            delimiter=source.delimiter, workdir=workdir,
+            path,
+            con,
+            table=table,
+            encoding=source.encoding,
+            sheet=source.sheet,
+            delimiter=source.delimiter,
+            workdir=workdir,
         )
 
     return _load_batch(
-        ws, wh, source, rel, read,
-        fingerprint=fingerprint, size=stat.st_size, mtime_ns=stat.st_mtime_ns,
+        ws,
+        wh,
+        source,
+        rel,
+        read,
+        fingerprint=fingerprint,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
     )
 
 
@@ -254,9 +285,7 @@ def _load_batch(
             if dups:
                 good = stage_all()
 
-        lineage = {
-            **_params(stages), "source": source.name, "batch": batch, "loaded": started
-        }
+        lineage = {**_params(stages), "source": source.name, "batch": batch, "loaded": started}
         result = FileResult(
             source.name, rel, "loaded", batch, rows_read=raw.rows + len(raw.rejects)
         )
@@ -282,10 +311,21 @@ def _load_batch(
                 f"INSERT INTO {LOADS_TABLE} VALUES "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    batch, source.name, rel, fingerprint, raw.format, raw.encoding,
-                    source.preset, size, mtime_ns, started,
-                    dt.datetime.now(dt.UTC).replace(tzinfo=None), result.rows_read,
-                    sum(result.loaded.values()), result.quarantined, result.duplicates,
+                    batch,
+                    source.name,
+                    rel,
+                    fingerprint,
+                    raw.format,
+                    raw.encoding,
+                    source.preset,
+                    size,
+                    mtime_ns,
+                    started,
+                    dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    result.rows_read,
+                    sum(result.loaded.values()),
+                    result.quarantined,
+                    result.duplicates,
                     json.dumps({**result.loaded, "customers_created": result.customers_created}),
                     previous.batch_id if previous else None,
                 ],

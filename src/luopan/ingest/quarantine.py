@@ -63,8 +63,14 @@ class QuarantineRow:
 
     def as_row(self) -> list[object]:
         return [
-            self.line, self.table, self.column, self.header, self.value, self.kind,
-            self.reason, self.fix,
+            self.line,
+            self.table,
+            self.column,
+            self.header,
+            self.value,
+            self.kind,
+            self.reason,
+            self.fix,
         ]
 
 
@@ -108,7 +114,12 @@ def quarantine_rows(
     for line, first in duplicates:
         rows.append(
             QuarantineRow(
-                line, None, None, None, None, "duplicate_row",
+                line,
+                None,
+                None,
+                None,
+                None,
+                "duplicate_row",
                 f"exact duplicate of line {first}, loaded once / 与第 {first} 行完全重复，只计一次",
             )
         )
@@ -129,8 +140,12 @@ def quarantine_rows(
                 where = f"column {header!r} → {out.table.name}.{column}" if header else column
                 rows.append(
                     QuarantineRow(
-                        int(line), out.table.name, column, header,
-                        None if value is None else str(value), kind,
+                        int(line),
+                        out.table.name,
+                        column,
+                        header,
+                        None if value is None else str(value),
+                        kind,
                         f"line {line}, {where}: {reason}"
                         + ("" if value is None else f" (value {str(value)[:80]!r})"),
                     )

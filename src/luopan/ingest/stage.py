@@ -129,7 +129,9 @@ def build_stage(
         if not plan.exact_only:
             raw = f'"c{out.positions[column]}"'
             inner.append(f'{raw} IS NOT NULL AS "_p_{column}"')
-            flags.append(f'CASE WHEN "_p_{column}" AND "{column}" IS NULL THEN {1 << len(repairs)} ELSE 0 END')
+            flags.append(
+                f'CASE WHEN "_p_{column}" AND "{column}" IS NULL THEN {1 << len(repairs)} ELSE 0 END'
+            )
             repairs[column] = plan
     if len(repairs) > 62:
         raise ValueError("more than 62 parsed columns in one output")
@@ -223,30 +225,37 @@ def _checks(stage: Stage, batch_tables: dict[str, str]) -> list[tuple[str, str, 
                 cond += f' AND "_e_{col.name}" IS NULL'
             checks.append((f"_c_req_{col.name}", cond, col.name))
         if col.min_value is not None and col.kind in ("int", "decimal", "float"):
-            checks.append((f"_c_min_{col.name}", f'"{col.name}" < {float(col.min_value)!r}',
-                           col.name))
+            checks.append(
+                (f"_c_min_{col.name}", f'"{col.name}" < {float(col.min_value)!r}', col.name)
+            )
         if col.kind == "timestamp":
-            checks.append((f"_c_future_{col.name}", f'"{col.name}" > $now + INTERVAL 1 HOUR',
-                           col.name))
+            checks.append(
+                (f"_c_future_{col.name}", f'"{col.name}" > $now + INTERVAL 1 HOUR', col.name)
+            )
     if table.name == "order_lines":
-        checks.append(("_c_return", "quantity < 0 AND NOT coalesce(paid_amount < 0, false)",
-                       "quantity"))
+        checks.append(
+            ("_c_return", "quantity < 0 AND NOT coalesce(paid_amount < 0, false)", "quantity")
+        )
     for ref in table.references:
         if out.spec.creates_customers and ref.table == "customers":
             continue
         if not all(c in out.positions or c in out.spec.constants for c in ref.columns):
             continue
-        on = " AND ".join(f'r."{t}" = s."{c}"' for c, t in zip(ref.columns, ref.to_columns, strict=True))
+        on = " AND ".join(
+            f'r."{t}" = s."{c}"' for c, t in zip(ref.columns, ref.to_columns, strict=True)
+        )
         cols = ", ".join(f'"{t}"' for t in ref.to_columns)
         sources = [f'SELECT {cols} FROM "{ref.table}"']
         if ref.table in batch_tables:
             sources.append(f"SELECT {cols} FROM {batch_tables[ref.table]}")
         present = " AND ".join(f's."{c}" IS NOT NULL' for c in ref.columns)
         checks.append(
-            (f"_c_ref_{ref.table}",
-             f"{present} AND NOT EXISTS (SELECT 1 FROM ({' UNION ALL '.join(sources)}) r "
-             f"WHERE {on})",
-             ref.columns[0])
+            (
+                f"_c_ref_{ref.table}",
+                f"{present} AND NOT EXISTS (SELECT 1 FROM ({' UNION ALL '.join(sources)}) r "
+                f"WHERE {on})",
+                ref.columns[0],
+            )
         )
     return checks
 
@@ -261,8 +270,10 @@ def _reason(check: str, stage: Stage) -> str:
     if check.startswith("_c_future_"):
         return "timestamp is in the future / 时间晚于当前时间"
     if check == "_c_return":
-        return ("negative quantity is only allowed on a return line (negative paid_amount)"
-                " / 负数量仅允许用于退货行（实付金额为负）")
+        return (
+            "negative quantity is only allowed on a return line (negative paid_amount)"
+            " / 负数量仅允许用于退货行（实付金额为负）"
+        )
     ref = check.removeprefix("_c_ref_")
     return f"not found in {ref} / 在 {TABLES[ref].zh} 中不存在"
 
@@ -292,7 +303,8 @@ def check_stage(
     # keys unless two keys share a hash, which only sends us to the exact check.
     per_group = "".join(f", count_if({cond}) AS k{i}" for i, (_, cond, _) in enumerate(checks))
     counts_sql = (
-        "SELECT sum(n), count(*)" + "".join(f", sum(k{i})" for i in range(len(checks)))
+        "SELECT sum(n), count(*)"
+        + "".join(f", sum(k{i})" for i in range(len(checks)))
         + f" FROM (SELECT count(*) AS n{per_group} "
         + f"FROM (SELECT *, hash({keys}) AS _h FROM {stage.name} s) s GROUP BY _h)"
     )

@@ -165,9 +165,7 @@ def run_read_only(path: Path, sql: str, params: list[Any] | None = None) -> duck
             fix="write a SELECT (or WITH … SELECT) query; data changes go through `luopan ingest`",
         )
     try:
-        con = duckdb.connect(
-            str(path), read_only=True, config={"enable_external_access": False}
-        )
+        con = duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
     except duckdb.IOException as exc:
         raise WarehouseError(
             f"{path}: cannot open the warehouse read-only ({exc})",

@@ -32,7 +32,7 @@ def test_steady_customer_scores_80(occasions: pd.DataFrame) -> None:
     )
     h = health_index(occasions, CUTOFF, complaints=no_complaints).customers
     row = h.loc["steady"]
-    assert row["rhythm"] == 1.0
+    assert row["alive"] == pytest.approx(1.0, abs=1e-6)
     assert row["frequency_trend"] == pytest.approx(0.5)
     assert row["spend_trend"] == pytest.approx(0.5)
     assert row["health"] == pytest.approx(100 * (0.4 + 0.25 * 0.5 + 0.15 * 0.5 + 0.2))
@@ -51,7 +51,7 @@ def test_health_is_bounded_and_complaints_only_lower_it(occasions: pd.DataFrame)
     assert with_c.loc["steady", "health"] == pytest.approx(100 * (0.6 + 0.2 / 3))
     # a lapsed customer: one purchase in January, none since -> far behind the rhythm
     lapsed = base[(base.index != "steady")].sort_values("health").iloc[0]
-    assert lapsed["rhythm"] < 0.05 and lapsed["health"] < 30
+    assert lapsed["alive"] < 0.05 and lapsed["health"] < 30
     # customers without a complaint gain the complaint weight in full: 0.8 × base + 20
     clean = base.index.difference(["steady", "0001"])
     assert np.allclose(with_c.loc[clean, "health"], 0.8 * base.loc[clean, "health"] + 20)
@@ -65,3 +65,20 @@ def test_recall_rule_below_65_for_3_weeks() -> None:
     assert not rule_fires([64.0, 64.0, 65.0])  # 65 is not below 65
     assert not rule_fires([60.0, 60.0])  # fewer than 3 weeks
     assert not rule_fires([60.0, 60.0, 70.0, 60.0, 60.0])  # not consecutive at the end
+
+
+def test_reusing_the_fit_between_refits_moves_the_weekly_index_by_less_than_a_point(
+    occasions: pd.DataFrame,
+) -> None:
+    from luopan.engines.customers.health import health_by_segment
+
+    occ = occasions[occasions["customer"] != "steady"]
+    labels = pd.Series("all", index=occ["customer"].astype(str).unique())
+    cutoffs = pd.date_range("1997-08-03", periods=4, freq="7D")
+    every = health_by_segment(occ, labels, cutoffs, refit_days=0, min_customers=1)
+    reused = health_by_segment(occ, labels, cutoffs, refit_days=28, min_customers=1)
+    assert len(every) == len(reused) == 4
+    assert every["customers"].tolist() == reused["customers"].tolist()
+    gap = (every["health"] - reused["health"]).abs()
+    assert gap.iloc[-1] == 0.0  # the latest cutoff has its own fit either way
+    assert 0.0 < gap.max() < 1.0

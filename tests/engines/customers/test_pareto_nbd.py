@@ -52,3 +52,12 @@ def test_probability_alive_is_a_probability(
     t_x = share * T if x > 0 else 0.0
     alive = model.probability_alive([x], [t_x], [T])[0]
     assert 0.0 <= alive <= 1.0
+
+
+def test_a_warm_start_reaches_the_same_optimum_in_fewer_steps(cdnow: CustomerSummary) -> None:
+    cold = ParetoNbdModel().fit(cdnow.frequency, cdnow.recency, cdnow.T)
+    nearby = ParetoNbdParams(0.6, 11.0, 0.55, 12.5)
+    warm = ParetoNbdModel().fit(cdnow.frequency, cdnow.recency, cdnow.T, init=nearby)
+    assert np.allclose(warm.params_.as_array(), cold.params_.as_array(), rtol=1e-3)
+    assert warm.log_likelihood_ == pytest.approx(-9594.976, abs=0.01)
+    assert warm.n_iter_ < cold.n_iter_

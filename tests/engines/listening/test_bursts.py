@@ -22,6 +22,10 @@ TRAIN = ("AAPL", "CRM", "FB", "IBM", "PFE")
 TEST = ("AMZN", "CVS", "GOOG", "KO", "UPS")
 # the same sweep with the hour-of-day (same bin of day, past 7 days) baseline
 NAB_SEASONAL = BurstParams(z=8.0, ratio=6.0, window=6, seasonal_days=7)
+# the same protocol with the novelty gate (30-min sum ≥ 0.6 × the past 3 days' largest): swept on
+# TRAIN (window 3/6, z 5–10, ratio 2.5–6, look-back 1/3/7 days, gate 0.6–1.5, cool-down 2/6 h),
+# chosen as the most catches at ≤ 0.8 FA/week and median delay ≤ 10 min, then fixed
+NAB_NOVELTY = BurstParams(z=5.0, ratio=6.0, window=6, peak_days=3, peak_ratio=0.6)
 
 
 def test_cusum_golden() -> None:
@@ -75,6 +79,28 @@ def test_nab_held_out(shared_data: Path) -> None:
     assert (fit.caught, fit.labels) == (13, 15) and fit.fa_per_week <= 1.0
     assert (held.caught, held.labels) == (14, 20)
     assert 1.5 < held.fa_per_week < 2.5 and held.median_delay_min <= 10
+
+
+def test_nab_held_out_with_the_novelty_gate(shared_data: Path) -> None:
+    root = shared_data / "listening" / "nab_realTweets"
+    fit, held = _nab(root, TRAIN, NAB_NOVELTY), _nab(root, TEST, NAB_NOVELTY)
+    # measured 2026-11-30: fit 14/15 at 0.76 FA/week; held-out 14/20 (70%) at 1.69 FA/week
+    # (was 1.89 without the gate), median delay 0 min. Still NOT the issue's target held out.
+    assert (fit.caught, fit.labels) == (14, 15) and fit.fa_per_week <= 0.8
+    assert (held.caught, held.labels) == (14, 20)
+    assert 1.6 < held.fa_per_week < 1.8 and held.median_delay_min <= 10
+
+
+def test_novelty_gate_drops_bursts_smaller_than_recent_ones() -> None:
+    x = np.full(288 * 6, 2.0)
+    x[288 + 144 : 288 + 156] += 60  # a one-hour burst at noon of day 1
+    for day in range(2, 5):  # then daily aftershocks a third of its size
+        x[day * 288 + 144 : day * 288 + 156] += 20
+    x[5 * 288 + 144 : 5 * 288 + 156] += 300  # then a much larger burst
+    plain = detect_bursts(x, BurstParams(window=6, z=5, ratio=4, mean_bins=288))
+    gated = detect_bursts(x, BurstParams(window=6, z=5, ratio=4, mean_bins=288, peak_days=3))
+    assert [int(i) // 288 for i in plain.alerts] == [1, 2, 3, 4, 5]
+    assert [int(i) // 288 for i in gated.alerts] == [1, 5]
 
 
 def test_seasonal_median_golden() -> None:

@@ -47,6 +47,13 @@ def test_level_3_single_sensitive_post() -> None:
     assert _level([(1, "微博", "买的肉变质了，打12315", 100, 5)]) == [3]
 
 
+def test_level_2_single_sensitive_post_already_spreading() -> None:
+    # sentiment 1 + reach 1 (engagement 300 ≥ 10× the usual 5) + watchlist 2 = 4 → level 2
+    assert _level([(1, "微博", "买的肉变质了，打12315", 100, 300)]) == [2]
+    # the same post by a mid-tier author (≥ 100k followers) with ordinary engagement
+    assert _level([(1, "微博", "买的肉变质了，打12315", 150_000, 5)]) == [2]
+
+
 def test_level_2_multi_platform_sensitive_burst() -> None:
     burst = [
         (m, p, "鸡蛋发霉了，吃完拉肚子", 200, 100)
@@ -75,8 +82,9 @@ def test_volume_without_watchlist_needs_poisson_tail() -> None:
 
 def test_grade_table_is_versioned() -> None:
     r = CrisisRules()
-    assert r.version == "crisis-score/1"
-    assert grade({"a": 8}) == 1 and grade({"a": 5}) == 2 and grade({"a": 3}) == 3
+    assert r.version == "crisis-score/2"
+    assert grade({"a": 8}) == 1 and grade({"a": 4}) == 2 and grade({"a": 3}) == 3
+    assert grade({"a": 7}) == 2
     assert grade({"a": 2}) is None
 
 

@@ -68,6 +68,8 @@ def test_recommend_on_the_demo_workspace(
     )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert set(table["reason"]) <= {"due_for_reorder", "bought_before"} and len(table) > 1000
+    # business rules are on by default: promoted items may be lifted (reason on_promotion)
+    assert set(table["reason"]) <= {"due_for_reorder", "bought_before", "on_promotion"}
+    assert len(table) > 1000 and {"on_promotion", "margin_rate"} <= set(table.columns)
     bad = runner.invoke(app, ["recommend", "-w", str(ws.root), "--kind", "upsell"])
     assert bad.exit_code != 0

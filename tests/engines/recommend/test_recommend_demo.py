@@ -67,3 +67,47 @@ def test_planted_category_affinity_is_in_the_top_10(demo_lists: dict[str, Any]) 
         lambda s: (s == truth["category"]).mean()
     )
     assert share[planted].mean() > 1.5 * share[~planted].mean()
+
+
+def test_business_rules_from_the_warehouse_hold_for_every_customer(
+    demo_world: tuple[Any, dict[str, Any]], demo_lists: dict[str, Any]
+) -> None:
+    from luopan.cli.recommend import workspace_rules
+    from luopan.engines.recommend import REASONS, BusinessRules
+    from luopan.engines.recommend.rules import consumables_from_products
+
+    ws, _ = demo_world
+    lines, customers, products = (demo_lists[k] for k in ("lines", "customers", "products"))
+    shipped = workspace_rules(ws, products)
+    # the demo sells food and household goods: every SKU has a shelf life (a consumable), the
+    # latest price day has promotions, and margins come from list price and unit cost
+    assert shipped.consumables == set(products.index.astype(str))
+    assert shipped.promoted and len(shipped.margin) == len(products)
+    # make the rules bite: the 5 most popular SKUs out of stock, one recalled, and only
+    # short-life items (<= 30 days) counted as consumables
+    rules = BusinessRules(
+        unavailable=demo_lists["banned"],
+        recalled=[products.index[0]],
+        consumables=consumables_from_products(products, max_shelf_life_days=30),
+        recent_days=30,
+        promoted=shipped.promoted,
+        margin=shipped.margin,
+        promo_weight=0.05,
+    )
+    table = recommend(lines, customers, kind="reorder", rules=rules).to_table()
+    assert not table["sku"].isin(rules.banned).any()
+    durable = ~table["sku"].isin(rules.consumables or set())
+    assert not (durable & (table["days_since_purchase"] < 30)).any()
+    # the rule removed something: recent long-life items exist in the raw lists
+    raw = recommend(lines, customers, kind="reorder", k=40).to_table()
+    last = lines.groupby(["customer_id", "sku"])["ordered_at"].max()
+    age = (lines["ordered_at"].max().normalize() - last.dt.normalize()).dt.days
+    recent_durable = age[(age < 30) & ~age.index.get_level_values("sku").isin(rules.consumables)]
+    assert (
+        len(recent_durable) > 0
+        and raw.set_index(["customer_id", "sku"]).index.isin(recent_durable.index).any()
+    )
+    per = table.groupby("customer_id")
+    assert per["rank"].apply(lambda r: r.tolist() == list(range(1, len(r) + 1))).all()
+    assert set(table["reason"]) <= set(REASONS)
+    assert table.loc[table["reason"] == "on_promotion", "on_promotion"].all()

@@ -14,6 +14,7 @@ from luopan.engines.customers.gamma_gamma import (
 )
 from luopan.engines.customers.health import HealthIndex, health_by_segment, health_index
 from luopan.engines.customers.holdout import HoldoutReport, holdout_report
+from luopan.engines.customers.outreach import attach_products, contact_channel, coupon_offer
 from luopan.engines.customers.pareto_nbd import ParetoNbdModel, ParetoNbdParams
 from luopan.engines.customers.recall import RecallOutcome, recall_list, recall_outcome
 from luopan.engines.customers.rfm import SEGMENTS, RfmResult, rfm_movement, rfm_segments
@@ -39,7 +40,10 @@ __all__ = [
     "RfmResult",
     "SegmentRisk",
     "UnitEconomics",
+    "attach_products",
     "bg_nbd_log_likelihood",
+    "contact_channel",
+    "coupon_offer",
     "customer_lifetime_value",
     "evaluate_churn",
     "fit_clv",

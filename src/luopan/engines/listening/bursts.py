@@ -5,7 +5,12 @@ bins before ``t``. Counts are first summed over a short window (``window`` bins)
 a few minutes of delay for far fewer single-bin false alarms. An alert fires when the robust z
 *and* the ratio to baseline both pass their thresholds (vendors' "spike vs rolling baseline" with
 a sensitivity floor), or when the CUSUM of the robust z crosses ``cusum_h``; alerts closer than
-``cooldown`` bins to the previous one are merged.
+``cooldown`` bins to the previous one are merged. An optional *novelty gate* (``peak_days``)
+keeps only counts that reach ``peak_ratio`` × the largest count of the past ``peak_days`` days
+(leaving out the last ``peak_gap`` bins, so a spike's own rise does not mask it): a stream that
+bursts every day (NAB's UPS series after its March event) then alerts on a burst larger than
+its recent ones, not on each repeat — the "compare with the previous day and week" check that
+Meltwater describes for its spike alerts.
 
 Why by hand: each statistic is a few lines of numpy/pandas; the packages that bundle them are
 unmaintained or unlicensed (see the module docs of the listening engine).
@@ -55,6 +60,9 @@ class BurstParams:
             past days (an hour-of-day baseline; ``bins_per_day`` bins a day) instead of the
             rolling median.
         bins_per_day: bins in a day (288 for 5-minute bins).
+        peak_days: if > 0, the novelty gate's look-back in days (0 = off).
+        peak_ratio: the gate: count ≥ peak_ratio × the past maximum.
+        peak_gap: recent bins left out of the past maximum.
     """
 
     window: int = 3
@@ -68,6 +76,9 @@ class BurstParams:
     cooldown: int = 24
     seasonal_days: int = 0
     bins_per_day: int = 288
+    peak_days: int = 0
+    peak_ratio: float = 0.6
+    peak_gap: int = 12
 
 
 @dataclass(frozen=True)
@@ -157,6 +168,10 @@ def detect_bursts(counts: np.ndarray, params: BurstParams | None = None) -> Burs
     ratio = np.nan_to_num(summed / np.maximum(mean, 1.0), nan=0.0)
     cs = cusum(z, k=p.cusum_k)
     hit = (z > p.z) & (ratio > p.ratio)
+    if p.peak_days > 0:
+        past = pd.Series(summed).shift(p.peak_gap)
+        top = past.rolling(p.peak_days * p.bins_per_day, min_periods=p.bins_per_day // 2).max()
+        hit &= summed >= p.peak_ratio * np.maximum(np.nan_to_num(top.to_numpy()), 1.0)
     if p.cusum_h > 0:
         hit |= cs > p.cusum_h
     alerts: list[int] = []

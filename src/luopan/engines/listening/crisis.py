@@ -2,18 +2,29 @@
 
 Every ``step_min`` minutes of event time (stream mode) the last ``window_min`` minutes of
 *negative* mentions are compared with the rate of the previous ``baseline_days`` days. Five
-components, 0–2 points each (threshold table :class:`CrisisRules`, version ``crisis-score/1``):
+components, 0–2 points each (threshold table :class:`CrisisRules`, version ``crisis-score/2``):
 
 | component | 1 point | 2 points |
 |---|---|---|
 | volume: negatives / max(expected, 1) | ≥ 5× | ≥ 20× |
 | sentiment: negative share of the window | ≥ 0.5 | ≥ 0.8 and ≥ 10 negatives |
-| reach: engagement multiple / max followers | engagement ≥ 10× one usual mention | max followers ≥ 1,000,000 |
+| reach: most-engaged negative post / author tier | one post's likes + comments + shares ≥ 10× a usual mention's, or a ``mid`` tier author (≥ 100k followers) | a ``top`` tier author (≥ 1,000,000 followers, media) |
 | spread: platforms with negatives | ≥ 2 | ≥ 4 |
 | watchlist: sensitive categories hit | 1 | ≥ 2 |
 
-Level (1 most severe, as in Chinese emergency plans): score ≥ 8 → 1 特别重大, ≥ 5 → 2 重大,
-≥ 3 → 3 较大. An evaluation *triggers* when it has a level and either a watchlist hit or a
+Level (1 most severe, as in Chinese emergency plans): score ≥ 8 → 1 特别重大, ≥ 4 → 2 重大,
+≥ 3 → 3 较大. Typical cases (the tests hold one per level): one post naming a sensitive topic
+with ordinary engagement scores 3 (level 3); the same post already spreading (engagement ≥ 10×
+a usual mention) scores 4 (level 2); a multi-platform burst of such posts scores 6–7 (level 2);
+a burst carried by a top-tier author on four platforms scores ≥ 8 (level 1).
+
+Versions: ``crisis-score/1`` had the level-2 floor at 5, so a spreading sensitive post was
+graded 3 until more posts followed (the demo world's planted crisis reached its planted level
+18 minutes after onset); ``/2`` lowers it to 4, adds author tiers (:mod:`.reach`) to the
+reach component, and measures engagement on the most-engaged post rather than the window's
+sum (which double-counted volume).
+
+An evaluation *triggers* when it has a level and either a watchlist hit or a
 Poisson tail P(N ≥ n | expected) < ``poisson_p`` with n ≥ ``min_negative`` (the EARS /
 Farrington family of count detectors). Triggers less than ``cooldown_h`` apart form one
 incident whose level is the most severe reached in its first ``assess_min`` minutes.
@@ -49,7 +60,7 @@ REQUIRED = ("published_at", "platform", "text")
 class CrisisRules:
     """The threshold table (bump ``version`` when a number changes)."""
 
-    version: str = "crisis-score/1"
+    version: str = "crisis-score/2"
     step_min: int = 5
     window_min: int = 30
     baseline_days: int = 28
@@ -60,8 +71,9 @@ class CrisisRules:
     negative_share_min_n: int = 10
     engagement_multiple: float = 10.0
     kol_followers: int = 1_000_000
+    mid_followers: int = 100_000
     platforms: tuple[int, int] = (2, 4)
-    levels: tuple[tuple[int, int], ...] = ((8, 1), (5, 2), (3, 3))
+    levels: tuple[tuple[int, int], ...] = ((8, 1), (4, 2), (3, 3))
     cooldown_h: float = 6.0
     assess_min: int = 60
 
@@ -93,6 +105,23 @@ class CrisisIncident:
     def label(self) -> dict[str, str]:
         return LEVEL_LABELS[self.level]
 
+    @property
+    def first_level(self) -> int:
+        """The level of the first alert (what the first notification said)."""
+        return self.alerts[0].level if self.alerts else self.level
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return tuple(sorted({p for a in self.alerts for p in a.platforms}))
+
+    @property
+    def watchlist(self) -> tuple[str, ...]:
+        return tuple(sorted({c for a in self.alerts for c in a.watchlist}))
+
+    @property
+    def peak_score(self) -> int:
+        return max((a.score for a in self.alerts), default=0)
+
 
 def grade(points: dict[str, int], rules: CrisisRules | None = None) -> int | None:
     """The level (1–3) of a points breakdown, or None below level 3."""
@@ -123,6 +152,7 @@ def _points(
         + int(share >= r.negative_share[1] and n_neg >= r.negative_share_min_n),
         "reach": max(
             int(eng >= r.engagement_multiple * max(usual_eng, 1.0)),
+            int(max_fol >= r.mid_followers),
             2 * int(max_fol >= r.kol_followers),
         ),
         "spread": int(n_plat >= r.platforms[0]) + int(n_plat >= r.platforms[1]),
@@ -194,7 +224,7 @@ def watch(
             n_neg,
             hi - lo,
             expected,
-            float(eng[idx].sum()),
+            float(eng[idx].max()),
             usual,
             float(fol[idx].max()),
             len(set(plat[idx])),

@@ -11,13 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from luopan.engines.listening.crisis import LEVEL_LABELS, CrisisIncident
 from luopan.notify.message import Lang, Message
 
-__all__ = ["GOLDEN_3_HOURS", "PlaybookTask", "Task", "escalations", "open_playbook"]
+__all__ = [
+    "GOLDEN_3_HOURS",
+    "ROLES",
+    "CrisisConfig",
+    "Playbook",
+    "PlaybookTask",
+    "Task",
+    "complete",
+    "escalations",
+    "open_playbook",
+]
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,46 @@ GOLDEN_3_HOURS: tuple[PlaybookTask, ...] = (
 )
 
 
+ROLES: dict[str, dict[str, str]] = {
+    "legal_pr": {"zh": "法务与公关", "en": "legal and PR"},
+    "pr": {"zh": "公关", "en": "PR"},
+    "operations": {"zh": "运营", "en": "operations"},
+    "ceo": {"zh": "CEO", "en": "CEO"},
+}
+
+
+Role = Literal["legal_pr", "pr", "operations", "ceo"]
+
+
+class CrisisConfig(BaseModel):
+    """``crisis.yaml`` in the workspace: who owns each role, whom to escalate to, where to send.
+
+    Example::
+
+        owners: {legal_pr: 张律师, pr: 李公关, operations: 王运营, ceo: 陈总}
+        escalate_to: ceo            # a role above, or a person's name
+        channels: [pr_wecom]        # channel names in notify.yaml
+        silence_minutes: 60         # no public response after this long is escalated
+        watchlist: {food_safety: [变质, 异物]}   # replaces the default sensitive-term list
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    owners: dict[Role, str] = Field(default_factory=dict, description="role -> person")
+    escalate_to: str = Field(default="ceo", description="role or person escalations go to")
+    channels: tuple[str, ...] = Field(default=(), description="notify.yaml channel names")
+    silence_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    language: Literal["zh", "en"] | None = None
+    watchlist: dict[str, tuple[str, ...]] | None = None
+
+    def owner(self, role: str) -> str:
+        return self.owners.get(role, role)  # type: ignore[call-overload]
+
+    @property
+    def escalation_owner(self) -> str:
+        return self.owners.get(self.escalate_to, self.escalate_to)  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
 class Task:
     key: str
@@ -123,12 +175,17 @@ def complete(pb: Playbook, task_key: str, at: pd.Timestamp) -> Playbook:
 
 
 def escalations(
-    pb: Playbook, now: pd.Timestamp, *, escalate_to: str = "ceo", lang: Lang = "zh"
+    pb: Playbook,
+    now: pd.Timestamp,
+    *,
+    escalate_to: str = "ceo",
+    lang: Lang = "zh",
+    silence_min: int = 60,
 ) -> list[Message]:
     """Messages for every task open past its deadline at ``now``, and for silence.
 
-    Silence: no response task done an hour after the alert. Each message key is stable, so the
-    dispatcher sends it once per channel however often this is called.
+    Silence: no response task done ``silence_min`` minutes after the alert. Each message key is
+    stable, so the dispatcher (and the decision log) sends it once however often this is called.
     """
     out: list[Message] = []
     level = LEVEL_LABELS[pb.level][lang]
@@ -150,16 +207,17 @@ def escalations(
                 Message(f"crisis:{pb.incident_key}:overdue:{t.key}", title, body, "critical", lang)
             )
     responded = any(t.is_response and t.done_at is not None and t.done_at <= now for t in pb.tasks)
-    if not responded and now - pb.opened_at > pd.Timedelta(minutes=60):
+    if not responded and now - pb.opened_at > pd.Timedelta(minutes=silence_min):
         title = (
             f"【舆情{level}】尚无公开回应"
             if lang == "zh"
             else f"[Crisis {level}] no public response yet"
         )
         body = (
-            "事发已超过 1 小时仍未发布任何回应，沉默是最常见的错误。"
+            f"事发已超过 {silence_min} 分钟仍未发布任何回应，沉默是最常见的错误；已升级至 {escalate_to}。"
             if lang == "zh"
-            else "More than an hour without a public response; silence is the common mistake."
+            else f"{silence_min} min without a public response; silence is the common mistake."
+            f" Escalated to {escalate_to}."
         )
         out.append(Message(f"crisis:{pb.incident_key}:silence", title, body, "critical", lang))
     return out

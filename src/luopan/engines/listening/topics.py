@@ -31,7 +31,8 @@ __all__ = ["DEFAULT_WATCHLIST", "TopicTerm", "Watchlist", "complaint_terms", "to
 
 STOP = frozenset(
     "的 了 是 我 也 都 就 还 在 和 有 没 不 很 太 啊 吧 吗 呢 又 说 这 那 个 一个 我们 你们 他们 "
-    "没有 什么 这个 那个 就是 还是 但是 因为 所以 而且 然后 已经 可以 真的 非常 一下 今天 昨天".split()
+    "没有 什么 这个 那个 就是 还是 但是 因为 所以 而且 然后 已经 可以 真的 非常 一下 今天 昨天 "
+    "不是 不会 不能 不要 大家 必须 应该 一定 还在 有人 怎么 为什么 这是 那是".split()
 )
 _KEEP = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]+$")
 

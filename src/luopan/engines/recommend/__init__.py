@@ -19,10 +19,12 @@ from luopan.engines.recommend.interactions import Columns, Interactions, build_i
 from luopan.engines.recommend.recommend import recommend
 from luopan.engines.recommend.reorder import ReorderRecommender
 from luopan.engines.recommend.result import REASONS, Recommendations
+from luopan.engines.recommend.rules import BusinessRules, apply_rules
 
 __all__ = [
     "REASONS",
     "AlsRecommender",
+    "BusinessRules",
     "Columns",
     "DiscoverRecommender",
     "EvaluationReport",
@@ -34,6 +36,7 @@ __all__ = [
     "Recommendations",
     "Recommender",
     "ReorderRecommender",
+    "apply_rules",
     "build_interactions",
     "evaluate_models",
     "recommend",

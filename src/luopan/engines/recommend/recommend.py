@@ -1,9 +1,12 @@
 """``recommend``: one call from purchase lines to reorder or discover lists with reasons.
 
-Business rules are applied after ranking: ``exclude_items`` (out of stock, recalled) never
-appear; a discover list never repeats an item the customer bought; a reorder list holds only
-items the customer bought. Customers without history get the cold-start list (popular in their
-segment and region) from the same fitted model — nothing is retrained.
+Business rules: ``exclude_items`` never appear; a discover list never repeats an item the
+customer bought; a reorder list holds only items the customer bought. With ``rules``
+(:class:`~luopan.engines.recommend.rules.BusinessRules`) the model ranks ``rules.fetch(k)``
+candidates and the rules then drop out-of-stock and recalled items and non-consumables bought
+in the last N days, and order by promotion and margin priority (see ``rules``). Customers
+without history get the cold-start list (popular in their segment and region) from the same
+fitted model — nothing is retrained.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import pandas as pd
 from luopan.engines.recommend.discover import DiscoverRecommender
 from luopan.engines.recommend.interactions import Columns
 from luopan.engines.recommend.reorder import ReorderRecommender
-from luopan.engines.recommend.result import COLUMNS, Recommendations
+from luopan.engines.recommend.result import COLUMNS, RULE_COLUMNS, Recommendations
+from luopan.engines.recommend.rules import BusinessRules, apply_rules
 from luopan.errors import EngineError
 
 __all__ = ["recommend"]
@@ -36,6 +40,7 @@ def recommend(
     columns: Columns | None = None,
     model: ReorderRecommender | DiscoverRecommender | None = None,
     explain: bool = True,
+    rules: BusinessRules | None = None,
 ) -> Recommendations:
     """Top-k reorder or discover lists per customer.
 
@@ -48,6 +53,9 @@ def recommend(
         exclude_items: SKUs that must never be recommended (out of stock, recalled).
         model: an unfitted or fitted recommender to use instead of the default one.
         explain: add "bought together with X" reasons (one small lookup per customer).
+        rules: business rules applied after ranking (availability, recency of non-consumables,
+            promotion and margin priorities); the table then also has ``on_promotion`` and
+            ``margin_rate``.
 
     Returns:
         Recommendations with one row per customer and rank.
@@ -74,13 +82,15 @@ def recommend(
         )
     else:
         ids = pd.Index([str(c) for c in customer_ids])
-    banned = data.items.get_indexer(pd.Index([str(s) for s in exclude_items]))
+    excluded = {str(s) for s in exclude_items} | (set(rules.banned) if rules else set())
+    banned = data.items.get_indexer(pd.Index(sorted(excluded)))
     banned = banned[banned >= 0]
     rows = data.customers.get_indexer(ids)
+    fetch = k if rules is None else rules.fetch(k)
     known = np.flatnonzero(rows >= 0)
     parts: list[pd.DataFrame] = []
     if known.size:
-        idx, score = model.recommend_rows(rows[known], k=k, exclude_items=banned)
+        idx, score = model.recommend_rows(rows[known], k=fetch, exclude_items=banned)
         parts.append(_frame(model, ids[known], rows[known], idx, score, explain))
     cold = np.flatnonzero(rows < 0)
     if cold.size and isinstance(model, DiscoverRecommender):
@@ -89,7 +99,7 @@ def recommend(
         context = context.reindex(ids[cold])
         scores = model.cold_start(context)
         scores[:, banned] = -np.inf
-        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :fetch]
         top = np.take_along_axis(scores, order, axis=1)
         n, kk = order.shape
         parts.append(
@@ -102,13 +112,17 @@ def recommend(
                     "reason": "popular_in_segment",
                     "because_sku": None,
                     "due_in_days": np.nan,
+                    "days_since_purchase": np.nan,
                     "cold_start": True,
                 }
             )
         )
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+    empty = pd.DataFrame(columns=[*COLUMNS, "days_since_purchase"])
+    table = pd.concat(parts, ignore_index=True) if parts else empty
     table = table[np.isfinite(table["score"].astype(float))].reset_index(drop=True)
-    return Recommendations(kind, k, table[COLUMNS])
+    if rules is None:
+        return Recommendations(kind, k, table[COLUMNS])
+    return Recommendations(kind, k, apply_rules(table, rules, k)[[*COLUMNS, *RULE_COLUMNS]])
 
 
 def _frame(
@@ -134,6 +148,8 @@ def _frame(
             "cold_start": False,
         }
     )
+    last = np.asarray(model.data_.last[flat_rows, flat_items], dtype=np.float64).ravel()
+    frame["days_since_purchase"] = np.where(last > 0, model.data_.end_day - (last - 1.0), np.nan)
     if isinstance(model, ReorderRecommender):
         due = model.due_in_days(flat_rows, flat_items)
         frame["due_in_days"] = np.round(due, 1)

@@ -15,6 +15,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "bought_together": ("常与{because}一起购买", "often bought with {because}"),
     "similar_customers": ("相似顾客也在买", "popular among similar customers"),
     "popular_in_segment": ("同客群热销", "popular in your segment and region"),
+    "on_promotion": ("正在促销", "on promotion now"),
 }
 
 COLUMNS = [
@@ -27,6 +28,9 @@ COLUMNS = [
     "due_in_days",
     "cold_start",
 ]
+
+#: added when business rules were applied (``rules.apply_rules``)
+RULE_COLUMNS = ["days_since_purchase", "on_promotion", "margin_rate"]
 
 
 @dataclass(frozen=True)

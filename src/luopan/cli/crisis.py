@@ -1,0 +1,433 @@
+"""``luopan crisis list|show|done|check|review`` and ``luopan listening watch``.
+
+The watch replays mentions (a file, or the workspace's ``mentions`` table) in stream mode every
+5 minutes of event time; with ``--open`` each crisis becomes an incident in the decision log
+with the golden-3-hours tasks (owners from ``crisis.yaml``) and an alert on the channels it
+names. ``crisis check`` (run it every few minutes, e.g. from cron) escalates overdue tasks and
+silence; ``crisis done`` logs a completed task; ``crisis review`` is the post-crisis review.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from luopan.cli.common import WORKSPACE_OPTION, open_workspace
+from luopan.notify.message import Lang
+from luopan.workspace import Workspace
+
+console = Console()
+CONFIG_FILE = "crisis.yaml"
+
+L: dict[str, dict[str, str]] = {
+    "id": {"zh": "编号", "en": "id"},
+    "start": {"zh": "预警时间", "en": "alerted at"},
+    "level": {"zh": "等级", "en": "level"},
+    "score": {"zh": "评分", "en": "score"},
+    "status": {"zh": "状态", "en": "status"},
+    "title": {"zh": "标题", "en": "title"},
+    "platforms": {"zh": "平台", "en": "platforms"},
+    "terms": {"zh": "主题词", "en": "top terms"},
+    "none": {"zh": "未发现舆情危机", "en": "no crisis found"},
+    "task": {"zh": "任务", "en": "task"},
+    "owner": {"zh": "负责人", "en": "owner"},
+    "due": {"zh": "截止", "en": "due"},
+    "done": {"zh": "完成", "en": "done"},
+    "overdue": {"zh": "已超时", "en": "overdue"},
+    "open": {"zh": "进行中", "en": "open"},
+    "escalations": {"zh": "升级记录", "en": "escalations"},
+    "logged": {"zh": "已记入决策日志", "en": "logged in the decision log"},
+    "sent": {"zh": "新升级", "en": "new escalations"},
+    "review": {"zh": "复盘", "en": "post-crisis review"},
+    "item": {"zh": "项目", "en": "item"},
+    "value": {"zh": "数值", "en": "value"},
+    "timeline": {"zh": "时间线", "en": "timeline"},
+    "marked": {"zh": "已记录完成", "en": "marked done"},
+}
+AT_OPTION = typer.Option(
+    None, "--at", help="the clock (event time), default now / 时钟（事件时间），默认当前"
+)
+
+
+def _t(key: str, lang: str) -> str:
+    return L[key]["en" if lang == "en" else "zh"]
+
+
+def _emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str, indent=1) + "\n")
+
+
+def crisis_config(ws: Workspace) -> Any:
+    """``crisis.yaml`` of the workspace (defaults when absent)."""
+    from luopan.config import load_model
+    from luopan.engines.listening.playbook import CrisisConfig
+
+    path = ws.root / CONFIG_FILE
+    return load_model(path, CrisisConfig) if path.exists() else CrisisConfig()
+
+
+def _dispatcher(ws: Workspace, channels: tuple[str, ...]) -> Any:
+    if not channels:
+        return None
+    from luopan.notify.config import NOTIFY_FILE, build_channel, load_notify_config
+    from luopan.notify.dispatch import Dispatcher, RetryPolicy
+
+    cfg = load_notify_config(ws.root / NOTIFY_FILE)
+    built = {name: build_channel(name, cfg) for name in channels}
+    return Dispatcher(built, retry=RetryPolicy(max_attempts=cfg.max_attempts))
+
+
+def _clock(ws: Workspace, at: str | None) -> Any:
+    if at is not None:
+        from luopan.errors import ConfigError
+
+        try:
+            return pd.Timestamp(at).to_pydatetime().replace(tzinfo=None)
+        except ValueError:
+            raise ConfigError(
+                f"--at {at!r}: not a time", fix="e.g. --at '2026-10-27 11:00'"
+            ) from None
+    from luopan.ingest.pipeline import now_local
+
+    return now_local(ws)
+
+
+def _log(ws: Workspace) -> Any:
+    from luopan.decisions.store import DecisionLog
+
+    return DecisionLog(ws.metadata_url)
+
+
+def _mentions(ws: Workspace | None, src: Path | None, text_col: str) -> pd.DataFrame:
+    from luopan.engines.listening.feed import dedup_reposts
+    from luopan.engines.listening.reach import reach_tiers
+
+    if src is not None:
+        from luopan.cli.listening import read_table
+
+        frame = read_table(src, text_col, "published_at", "platform").rename(
+            columns={text_col: "text"}
+        )
+        if "mention_id" not in frame.columns:
+            frame["mention_id"] = [f"row{i + 2}" for i in range(len(frame))]
+        frame = frame.drop_duplicates(subset=["mention_id"])
+        frame["published_at"] = pd.to_datetime(frame["published_at"], errors="coerce")
+        for c in ("shares", "author_followers"):
+            if c not in frame.columns:
+                frame[c] = 0
+    else:
+        from luopan.engines.listening.receive import load_mentions
+
+        assert ws is not None
+        frame = load_mentions(ws)
+    frame["reach_tier"] = reach_tiers(frame["author_followers"])
+    return dedup_reposts(frame.dropna(subset=["published_at"]))[0]
+
+
+def _negative(frame: pd.DataFrame, model_path: Path | None) -> np.ndarray:
+    from luopan.cli.listening import _model
+
+    m = _model(model_path)
+    return np.asarray(m.score(frame["text"].tolist()) < m.threshold(), bool)
+
+
+def _terms(frame: pd.DataFrame, negative: np.ndarray, start: pd.Timestamp) -> list[str]:
+    from luopan.engines.listening import complaint_terms
+
+    t = frame["published_at"]
+    win = (t >= start - pd.Timedelta(minutes=30)) & (t < start + pd.Timedelta(hours=3))
+    base = (t < start - pd.Timedelta(minutes=30)) & (t >= start - pd.Timedelta(days=28))
+    pool = frame["text"][win.to_numpy() & negative].tolist()
+    return [x.term for x in complaint_terms(pool, frame["text"][base].tolist(), top=5)]
+
+
+def register_watch(lst: typer.Typer) -> None:
+    @lst.command("watch")
+    def watch_cmd(
+        src: Path | None = typer.Option(
+            None, "--in", help="mentions export (default: the workspace) / 声量文件（默认工作区）"
+        ),
+        text_col: str = typer.Option("text", "--text-col", help="text column / 文本列"),
+        owner: list[str] | None = typer.Option(
+            None, "--owner", help="role=name, e.g. pr=李公关; repeat / 角色=负责人"
+        ),
+        open_: bool = typer.Option(
+            False, "--open", help="log incidents and notify / 记入决策日志并通知"
+        ),
+        model_path: Path | None = typer.Option(None, "--model", help="model file / 模型文件"),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
+        workspace: Path = WORKSPACE_OPTION,
+    ) -> None:
+        """Replay mentions in stream mode (every 5 min): crises and playbooks. 舆情监测回放。
+
+        Example / 示例: luopan listening watch -w demo-world
+        """
+        from luopan.engines.listening import GOLDEN_3_HOURS, open_playbook, watch
+        from luopan.engines.listening.playbook import CrisisConfig
+        from luopan.i18n import language
+
+        ws, lang = (
+            (None, language()) if src is not None and not open_ else open_workspace(workspace)
+        )
+        cfg = crisis_config(ws) if ws is not None else CrisisConfig()
+        extra = dict(o.split("=", 1) for o in owner or [] if "=" in o)
+        if extra:
+            cfg = cfg.model_copy(update={"owners": {**cfg.owners, **extra}})
+        frame = _mentions(ws, src, text_col)
+        negative = _negative(frame, model_path)
+        from luopan.engines.listening.topics import Watchlist
+
+        wl = Watchlist.from_mapping(cfg.watchlist) if cfg.watchlist else None
+        out: list[dict[str, Any]] = []
+        for inc in watch(frame, negative, watchlist=wl):
+            terms = _terms(frame, negative, inc.start)
+            pb = open_playbook(
+                inc,
+                {str(k): v for k, v in cfg.owners.items()},
+                key=f"{inc.start:%Y%m%d-%H%M}",
+                steps=GOLDEN_3_HOURS,
+            )
+            row: dict[str, Any] = {
+                "start": str(inc.start),
+                "level": inc.level,
+                "first_level": inc.first_level,
+                "label": inc.label[lang],
+                "score": inc.peak_score,
+                "version": inc.alerts[0].rules_version,
+                "platforms": list(inc.platforms),
+                "terms": terms,
+                "tasks": [
+                    {"task": t.zh if lang == "zh" else t.en, "owner": t.owner, "due": str(t.due)}
+                    for t in pb.tasks
+                ],
+            }
+            if open_:
+                from luopan.engines.listening.response import open_crisis
+
+                assert ws is not None
+                with _log(ws) as log:
+                    found, created = open_crisis(
+                        log,
+                        inc,
+                        cfg,
+                        now=_clock(ws, None),
+                        terms=terms,
+                        dispatcher=_dispatcher(ws, cfg.channels),
+                        lang="en" if lang == "en" else "zh",
+                    )
+                row.update({"incident_id": found.id, "created": created})
+            out.append(row)
+        if as_json:
+            _emit(out)
+            return
+        if not out:
+            console.print(_t("none", lang))
+        for o in out:
+            console.print(
+                f"[bold red]{_t('start', lang)} {o['start']} · {_t('level', lang)} {o['level']} "
+                f"{o['label']} · {_t('score', lang)} {o['score']}[/] · {_t('platforms', lang)}: "
+                f"{', '.join(o['platforms'])} · {_t('terms', lang)}: {', '.join(o['terms'])}"
+                + (f" · #{o['incident_id']} {_t('logged', lang)}" if "incident_id" in o else "")
+            )
+            table = Table(_t("task", lang), _t("owner", lang), _t("due", lang))
+            for t in o["tasks"]:
+                table.add_row(t["task"], t["owner"], t["due"][11:16])
+            console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(
+        help="Crisis response: incidents, the golden-3-hours playbook, review. 舆情危机应对。",
+        no_args_is_help=True,
+    )
+    app.add_typer(group, name="crisis")
+
+    @group.command("list")
+    def list_cmd(
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
+        workspace: Path = WORKSPACE_OPTION,
+    ) -> None:
+        """List crisis incidents. 列出舆情危机事件。
+
+        Example / 示例: luopan crisis list -w demo-world
+        """
+        from luopan.engines.listening.response import crisis_incidents
+
+        ws, lang = open_workspace(workspace)
+        with _log(ws) as log:
+            found = crisis_incidents(log)
+        if as_json:
+            _emit([dataclasses.asdict(i) for i in found])
+            return
+        if not found:
+            console.print(_t("none", lang))
+            return
+        table = Table(*(_t(k, lang) for k in ("id", "start", "level", "status", "title")))
+        for i in found:
+            table.add_row(
+                str(i.id), i.period, str(i.evidence.get("level")), i.status, i.title(lang)
+            )
+        console.print(table)
+
+    @group.command("show")
+    def show_cmd(
+        incident_id: int = typer.Argument(..., help="incident id / 事件编号"),
+        at: str | None = AT_OPTION,
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
+        workspace: Path = WORKSPACE_OPTION,
+    ) -> None:
+        """One crisis: tasks with owners, deadlines, status; escalations. 查看危机与任务。
+
+        Example / 示例: luopan crisis show 1 -w demo-world
+        """
+        from luopan.engines.listening.response import ESCALATION, playbook_of
+
+        ws, lang = open_workspace(workspace)
+        now = pd.Timestamp(_clock(ws, at))
+        with _log(ws) as log:
+            pb = playbook_of(log, incident_id)
+            d = log.incident(incident_id)
+        tasks: list[dict[str, Any]] = [
+            {
+                "task": t.key,
+                "title": t.zh if lang == "zh" else t.en,
+                "owner": t.owner,
+                "due": str(t.due),
+                "done_at": None if t.done_at is None else str(t.done_at),
+                "state": "done"
+                if t.done_at is not None
+                else ("overdue" if now > t.due else "open"),
+            }
+            for t in pb.tasks
+        ]
+        esc = [
+            {"at": g.created_at, "text": g.summary_zh if lang == "zh" else g.summary_en}
+            for g in d.diagnoses
+            if g.method == ESCALATION
+        ]
+        if as_json:
+            _emit({"incident": dataclasses.asdict(d.incident), "tasks": tasks, "escalations": esc})
+            return
+        console.rule(f"#{incident_id} {d.incident.title(lang)} [{d.incident.status}]")
+        table = Table(*(_t(k, lang) for k in ("task", "owner", "due", "status")))
+        for t in tasks:
+            table.add_row(
+                f"{t['task']} · {t['title']}", t["owner"], t["due"][5:16], _t(t["state"], lang)
+            )
+        console.print(table)
+        for e in esc:
+            console.print(f"[bold]{_t('escalations', lang)}[/] {e['at']:%m-%d %H:%M} {e['text']}")
+
+    @group.command("done")
+    def done_cmd(
+        incident_id: int = typer.Argument(..., help="crisis incident id / 危机事件编号"),
+        task: str = typer.Argument(..., help="task key, e.g. holding / 任务键"),
+        at: str | None = AT_OPTION,
+        note: str | None = typer.Option(None, "--note", help="note on the task / 备注"),
+        workspace: Path = WORKSPACE_OPTION,
+    ) -> None:
+        """Log a playbook task as done (e.g. the public response). 记录任务完成。
+
+        Example / 示例: luopan crisis done 1 holding -w demo-world
+        """
+        from luopan.engines.listening.response import mark_done
+
+        ws, lang = open_workspace(workspace)
+        with _log(ws) as log:
+            mark_done(log, incident_id, task, now=_clock(ws, at), note=note)
+        console.print(f"#{incident_id} {task}: {_t('marked', lang)}")
+
+    @group.command("check")
+    def check_cmd(
+        at: str | None = AT_OPTION,
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
+        workspace: Path = WORKSPACE_OPTION,
+    ) -> None:
+        """Escalate overdue tasks and silence of open crises, and notify. 超时与沉默升级。
+
+        Example / 示例: luopan crisis check -w demo-world
+        """
+        from luopan.engines.listening.response import crisis_incidents, escalate
+
+        ws, lang = open_workspace(workspace)
+        cfg = crisis_config(ws)
+        now = _clock(ws, at)
+        msg_lang: Lang = cfg.language or ("en" if lang == "en" else "zh")
+        dispatcher = _dispatcher(ws, cfg.channels)
+        out: list[dict[str, Any]] = []
+        with _log(ws) as log:
+            for inc in crisis_incidents(log):
+                r = escalate(log, inc.id, cfg, now=now, dispatcher=dispatcher, lang=msg_lang)
+                out.append(
+                    {
+                        "incident_id": inc.id,
+                        "sent": [m.key for m in r.sent],
+                        "titles": [m.title for m in r.sent],
+                        "already": r.already,
+                        "deliveries": list(r.deliveries),
+                    }
+                )
+        if as_json:
+            _emit(out)
+            return
+        for o in out:
+            console.print(f"#{o['incident_id']} {_t('sent', lang)}: {len(o['sent'])}")
+            for title in o["titles"]:
+                console.print(f"  [red]{title}[/]")
+
+    @group.command("review")
+    def review_cmd(
+        incident_id: int = typer.Argument(..., help="crisis incident id / 危机事件编号"),
+        src: Path | None = typer.Option(None, "--in", help="mentions file / 声量文件"),
+        text_col: str = typer.Option("text", "--text-col", help="text column / 文本列"),
+        at: str | None = AT_OPTION,
+        model_path: Path | None = typer.Option(
+            None, "--model", help="sentiment model file / 情感模型文件"
+        ),
+        as_json: bool = typer.Option(False, "--json", help="JSON output / 输出 JSON"),
+        workspace: Path = WORKSPACE_OPTION,
+    ) -> None:
+        """Post-crisis review: recovery, back to baseline, timeline. 危机复盘。
+
+        Example / 示例: luopan crisis review 1 -w demo-world
+        """
+        from luopan.engines.listening.response import ESCALATION, playbook_of
+        from luopan.engines.listening.review import review_crisis
+
+        ws, lang = open_workspace(workspace)
+        with _log(ws) as log:
+            pb = playbook_of(log, incident_id)
+            esc = [
+                (pd.Timestamp(g.created_at), g.summary_zh, g.summary_en)
+                for g in log.incident(incident_id).diagnoses
+                if g.method == ESCALATION
+            ]
+        frame = _mentions(ws, src, text_col)
+        rev = review_crisis(
+            frame,
+            _negative(frame, model_path),
+            pb.opened_at,
+            tasks=pb.tasks,
+            escalations=esc,
+            now=pd.Timestamp(_clock(ws, at)),
+        )
+        if as_json:
+            _emit(rev.to_dict())
+            return
+        table = Table(_t("item", lang), _t("value", lang), title=_t("review", lang))
+        for k, v in rev.to_dict().items():
+            if k != "timeline":
+                table.add_row(k, f"{v:.3f}" if isinstance(v, float) else str(v))
+        console.print(table)
+        console.rule(_t("timeline", lang))
+        for e in rev.timeline:
+            console.print(f"{e.at:%m-%d %H:%M}  {e.zh if lang == 'zh' else e.en}")

@@ -1,0 +1,142 @@
+"""Engine series: metrics a rule can watch that the catalog cannot express (the documented hook).
+
+The catalog compiles metrics to warehouse aggregations (Ibis). The **user health index** is not
+one: each weekly value needs a BG/NBD model fitted at that week's cutoff
+(``luopan.engines.customers.health``: rhythm against the customer's own expected gap between
+purchases, frequency and spend trends, complaints). So a rule whose ``metric`` is a key of
+``SERIES_HOOKS`` is evaluated on the series the hook computes, exactly as on a catalog metric
+(same ``grain``, ``by``, ``for``, cool-down; the hook's frame has ``period``, the ``by``
+columns and ``value``). A catalog metric of the same name wins over a hook.
+
+``health_index``: the mean health (0–100) of the members who bought in the 90 days before each
+cutoff, per slice, at the end of each week (grain ``week`` only). Slices: ``customer__region``
+(the members' region) and ``customer__home_channel`` (the channel of most of their orders).
+A slice with fewer than 30 active members has no value that week (so it breaks a streak).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from luopan.errors import InsufficientDataError, MetricError
+from luopan.workspace import Workspace
+
+__all__ = ["HEALTH_DIMENSIONS", "SERIES_HOOKS", "health_index_series"]
+
+HEALTH_DIMENSIONS = ("customer__region", "customer__home_channel")
+
+
+def _members(ws: Workspace) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """Orders (customer, day, amount, channel), members' regions, complaints (or None)."""
+    import duckdb
+
+    con = duckdb.connect(str(ws.warehouse_path), read_only=True)
+    try:
+        orders = con.execute(
+            "SELECT customer_id AS customer, CAST(ordered_at AS DATE) AS day, channel, "
+            "coalesce(paid_amount, 0) - coalesce(refund_amount, 0) AS amount "
+            "FROM orders WHERE customer_id IS NOT NULL"
+        ).df()
+        regions = con.execute("SELECT customer_id, region FROM customers").df()
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        complaints = (
+            con.execute(
+                "SELECT customer_id AS customer, CAST(created_at AS DATE) AS day FROM tickets "
+                "WHERE customer_id IS NOT NULL"
+            ).df()
+            if "tickets" in tables
+            else None
+        )
+    finally:
+        con.close()
+    return orders, regions, complaints
+
+
+def health_index_series(
+    ws: Workspace, *, grain: str, by: Sequence[str], start: dt.date | None, end: dt.date
+) -> pd.DataFrame:
+    """Weekly mean health per slice (``period``, the ``by`` columns, ``value``).
+
+    Raises:
+        MetricError: a grain other than week, or a dimension the health index has no slice by.
+    """
+    from luopan.engines.customers.health import health_by_segment
+
+    if grain != "week":
+        raise MetricError(
+            f"health_index is weekly; grain {grain!r} is not available", fix="use grain: week"
+        )
+    unknown = sorted(set(by) - set(HEALTH_DIMENSIONS))
+    if unknown:
+        raise MetricError(
+            f"health_index cannot be sliced by {unknown}",
+            fix=f"slice by {list(HEALTH_DIMENSIONS)} or nothing",
+        )
+    orders, regions, complaints = _members(ws)
+    orders = orders[orders["amount"] > 0]
+    if orders.empty:
+        return pd.DataFrame(columns=["period", *by, "value"])
+    orders["customer"] = orders["customer"].astype(str)
+    labels = pd.Series("all", index=orders["customer"].unique())
+    parts: dict[str, pd.Series] = {}
+    if "customer__region" in by:
+        parts["customer__region"] = (
+            regions.set_index("customer_id")["region"]
+            .astype("string")
+            .reindex(labels.index)
+            .fillna("—")
+        )
+    if "customer__home_channel" in by:
+        counts = orders.groupby(["customer", "channel"]).size().reset_index(name="n")
+        counts = counts.sort_values(["customer", "n", "channel"], ascending=[True, False, True])
+        parts["customer__home_channel"] = (
+            counts.drop_duplicates("customer")
+            .set_index("customer")["channel"]
+            .reindex(labels.index)
+        )
+    if parts:
+        labels = parts[by[0]].astype(str)
+        for d in by[1:]:
+            labels = labels + "\x1f" + parts[d].astype(str)
+    first = pd.Timestamp(orders["day"].min()) + pd.Timedelta(days=90)
+    lo = max(first, pd.Timestamp(start)) if start else first
+    # a week is measured once it is over and inside the data (a cutoff past the last order
+    # would age every customer without a chance to buy)
+    last = min(pd.Timestamp(end) - pd.Timedelta(days=1), pd.Timestamp(orders["day"].max()))
+    cutoffs = [
+        p.end_time.normalize()
+        for p in pd.period_range(lo, last, freq="W")
+        if p.end_time.normalize() <= last
+    ]
+    if not cutoffs:
+        return pd.DataFrame(columns=["period", *by, "value"])
+    try:
+        table = health_by_segment(
+            orders[["customer", "day", "amount"]], labels, cutoffs, complaints=complaints
+        )
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # a model that cannot fit
+        raise InsufficientDataError(
+            f"health_index: the BG/NBD model cannot be fitted on these purchases ({exc})",
+            fix="the health index needs months of repeat purchases by many members",
+        ) from None
+    if table.empty:
+        return pd.DataFrame(columns=["period", *by, "value"])
+
+    out = pd.DataFrame(
+        {
+            "period": table["cutoff"].dt.to_period("W").dt.start_time,
+            "value": table["health"].to_numpy(dtype=float),
+        }
+    )
+    keys = table["segment"].astype(str).str.split("\x1f", expand=True) if by else None
+    for i, d in enumerate(by):
+        assert keys is not None
+        out[d] = keys[i].to_numpy()
+    return out[["period", *by, "value"]]
+
+
+SERIES_HOOKS: dict[str, Callable[..., pd.DataFrame]] = {"health_index": health_index_series}

@@ -1,0 +1,338 @@
+"""Own- and cross-price elasticities per series, shrunk toward the category.
+
+``estimate_elasticities`` fits the log-log demand model of :mod:`.design` per series with the
+batched Poisson pseudo-ML of :mod:`.glm` (constant elasticity: the coefficient of log price),
+then pools each coefficient toward its category by empirical Bayes (:mod:`.shrink`). A series
+whose price hardly moved, or whose estimate is too imprecise, gets the explicit status
+``insufficient_variation`` and no elasticity (its category's is reported alongside, labelled).
+Cross-price elasticity: a second fit adds the log of the sales-weighted price index of the
+other series of the same market (category × store); reported only where that index moved.
+
+References:
+    Santos Silva, J.M.C. & Tenreyro, S. (2006). The log of gravity. REStat 88(4).
+    Bijmolt, T.H.A., van Heerde, H.J. & Pieters, R.G.M. (2005). New empirical generalizations on
+    the determinants of price elasticity. Journal of Marketing Research 42(2), 141-156.
+    Morris, C.N. (1983). Parametric empirical Bayes inference. JASA 78(381).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from luopan.engines.pricing.design import Calendar, Panel, build_panel, design_tensor
+from luopan.engines.pricing.glm import fit_poisson
+from luopan.engines.pricing.shrink import shrink
+from luopan.errors import InsufficientDataError
+
+__all__ = ["ElasticityResult", "estimate_elasticities"]
+
+STATUSES = ("ok", "insufficient_variation", "insufficient_data")
+SHRUNK = ("feature", "display", "post_promo")
+CALENDAR_PREFIXES = ("dow_", "event_")
+
+
+@dataclass(frozen=True)
+class ElasticityResult:
+    """Per-series estimates (``table``) and the category priors (``categories``).
+
+    ``table`` columns: unique_id, group, status, elasticity, se, lower, upper (posterior, shrunk
+    toward the group; NaN unless status is ok), raw_elasticity, raw_se (the series' own fit),
+    category_elasticity (the group prior mean, a labelled fallback), price_sd (sd of log
+    price), price_periods (periods off the usual price), n_obs, units, feature, display,
+    post_promo (shrunk log-multipliers, with ``*_se``), cross_elasticity, cross_lower, cross_upper,
+    cross_status (ok / unsupported). ``calendar``: per series, the shrunk day-of-week and
+    holiday/festival log-multipliers (columns ``dow_1``…, ``event_双11``…).
+    """
+
+    table: pd.DataFrame
+    categories: pd.DataFrame
+    level: float
+    controls: list[str] = field(default_factory=list)
+    calendar: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def summary(self) -> dict[str, float | int]:
+        t = self.table
+        ok = t["status"] == "ok"
+        return {
+            "series": len(t),
+            "ok": int(ok.sum()),
+            "insufficient_variation": int((t["status"] == "insufficient_variation").sum()),
+            "insufficient_data": int((t["status"] == "insufficient_data").sum()),
+            "median_elasticity": float(t.loc[ok, "elasticity"].median()) if ok.any() else np.nan,
+            "share_negative": float((t.loc[ok, "elasticity"] < 0).mean()) if ok.any() else np.nan,
+            "cross_supported": int((t["cross_status"] == "ok").sum()),
+        }
+
+    def to_table(self) -> pd.DataFrame:
+        return self.table.copy()
+
+
+def _market_index(panel: Panel, markets: np.ndarray) -> np.ndarray:
+    """Sales-weighted mean centred log price of the *other* series of each series' market."""
+    w = np.nan_to_num(np.nanmean(panel.y, axis=1)) + 1e-9
+    codes, inv = np.unique(markets, return_inverse=True)
+    lp = panel.log_price
+    tot = np.zeros((codes.size, lp.shape[1]))
+    np.add.at(tot, inv, lp * w[:, None])
+    wsum = np.zeros(codes.size)
+    np.add.at(wsum, inv, w)
+    others = wsum[inv] - w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        idx = (tot[inv] - lp * w[:, None]) / others[:, None]
+    return np.where(others[:, None] > 1e-6, idx, 0.0)
+
+
+def estimate_elasticities(
+    frame: pd.DataFrame,
+    *,
+    groups: pd.Series | None = None,
+    markets: pd.Series | None = None,
+    entities: pd.Series | None = None,
+    calendar: Calendar = "cn",
+    traffic: pd.Series | None = None,
+    post_periods: int | None = None,
+    cross: bool = True,
+    level: float = 0.90,
+    min_price_sd: float = 0.02,
+    min_price_periods: int = 3,
+    max_se: float = 0.25,
+    min_units: float = 20.0,
+    chunk: int = 400,
+) -> ElasticityResult:
+    """Estimate elasticities for every series of ``frame`` (see :func:`build_panel`).
+
+    Args:
+        frame: long history ``unique_id, ds, y, price`` [+ promo, feature, display, censored].
+        groups: ``unique_id`` → category (shrinkage target); default one group.
+        markets: ``unique_id`` → market for cross-price effects (default: ``groups``).
+        entities: ``unique_id`` → the SKU it belongs to; the series of one SKU (its stores
+            and channels) are pooled by inverse variance and reported as one row.
+        calendar: ``cn`` adds Chinese holidays and festivals as controls.
+        traffic: store traffic per period (index ``ds``); its log is a control.
+        cross: also estimate the cross-price elasticity within the market.
+        level: confidence level of the intervals.
+        min_price_sd, min_price_periods: below either, the price did not vary enough.
+        max_se: a series' own estimate less precise than this is not reported either.
+        min_units: fewer units in total → ``insufficient_data``.
+
+    Returns:
+        ElasticityResult.
+
+    Raises:
+        InsufficientDataError: fewer than 4 periods of history.
+    """
+    panel = build_panel(frame, calendar=calendar, traffic=traffic, post_periods=post_periods)
+    n, t = panel.y.shape
+    if t < 4:
+        raise InsufficientDataError(
+            f"only {t} periods of price history", fix="give at least a few weeks of history"
+        )
+    ids = pd.Index(panel.ids)
+    grp = (
+        groups.rename(index=str).reindex(ids).fillna("*").astype(str).to_numpy()
+        if groups is not None
+        else np.full(n, "*")
+    )
+    mkt = (
+        markets.rename(index=str).reindex(ids).fillna("*").astype(str).to_numpy()
+        if markets is not None
+        else grp
+    )
+    coef = None
+    names: list[str] = []
+    cross_b = np.full(n, np.nan)
+    cross_se = np.full(n, np.nan)
+    cidx = _market_index(panel, mkt) if cross else None
+    has = panel.weight > 0
+    first = np.where(has.any(1), has.argmax(1), 0)
+    order = np.argsort(first, kind="stable")  # series of similar spans share a chunk
+    for a in range(0, n, chunk):
+        rows = order[a : a + chunk]
+        used = np.flatnonzero(has[rows].any(0))
+        span = slice(int(used[0]), int(used[-1]) + 1) if used.size else slice(0, t)
+        x, names = design_tensor(panel, rows, span=span)
+        yy, ww = panel.y[rows, span], panel.weight[rows, span]
+        fit = fit_poisson(x, yy, ww)
+        if coef is None:
+            coef = np.full((n, len(names)), np.nan)
+            var = np.full((n, len(names)), np.nan)
+            n_obs = np.zeros(n)
+        coef[rows] = fit.coef
+        var[rows] = np.diagonal(fit.cov, axis1=1, axis2=2)
+        n_obs[rows] = fit.n_obs
+        if cidx is not None:
+            xc, cn = design_tensor(panel, rows, span=span, extra=cidx[rows, span])
+            start = np.concatenate([fit.coef, np.zeros((fit.coef.shape[0], 1))], axis=1)
+            fc = fit_poisson(xc, yy, ww, init=start, max_iter=6)
+            cross_b[rows] = fc.coef[:, -1]
+            cross_se[rows] = fc.se(len(cn) - 1)
+    assert coef is not None
+    w = panel.weight > 0
+    lp = np.where(w, panel.log_price, np.nan)
+    mode = np.nanmedian(lp, axis=1)
+    per = pd.DataFrame(
+        {
+            "unique_id": ids,
+            "group": grp,
+            "price_sd": np.nan_to_num(np.nanstd(lp, axis=1)),
+            "price_periods": (np.abs(lp - mode[:, None]) > 0.01).sum(1),
+            "units": np.nansum(panel.y, axis=1),
+            "n_obs": n_obs,
+            "price_ref": panel.price_ref,
+            "cross_sd": (np.nanstd(np.where(w, cidx, np.nan), axis=1) if cidx is not None else 0.0),
+        }
+    )
+    cal_names = [nm for nm in names if nm.startswith(CALENDAR_PREFIXES)]
+    est_cols = {
+        "raw": 1,
+        **{nm: names.index(nm) for nm in SHRUNK if nm in names},
+        **{nm: names.index(nm) for nm in cal_names},
+    }
+    for key, j in est_cols.items():
+        per[key], per[f"{key}_var"] = coef[:, j], var[:, j]
+    per["cross"], per["cross_var"] = cross_b, cross_se**2
+    if entities is not None:
+        ent = entities.rename(index=str).reindex(ids)
+        per["unique_id"] = np.where(ent.notna(), ent.astype(str), ids)
+        per = _pool(per, [*est_cols, "cross"], min_units)
+    table = _finish(
+        per,
+        [k for k in est_cols if k in SHRUNK],
+        level=level,
+        min_units=min_units,
+        min_price_sd=min_price_sd,
+        min_price_periods=min_price_periods,
+        max_se=max_se,
+    )
+    priors = table.attrs.pop("priors")
+    calendar = _calendar(per, cal_names, min_units)
+    cats = pd.DataFrame(
+        [
+            {
+                "group": g,
+                "mean": p.mean,
+                "tau": np.sqrt(p.tau2),
+                "mean_se": np.sqrt(p.mean_var),
+                "series": p.n,
+            }
+            for g, p in priors.items()
+        ]
+    )
+    controls = [c for c in names if c not in ("intercept",)]
+    return ElasticityResult(table, cats, level, controls, calendar)
+
+
+def _calendar(per: pd.DataFrame, names: list[str], min_units: float) -> pd.DataFrame:
+    """Day-of-week and event log-multipliers per series, shrunk toward the category."""
+    grp = per["group"].astype(str).to_numpy()
+    enough = per["units"].to_numpy() >= min_units
+    out = pd.DataFrame(index=pd.Index(per["unique_id"].to_numpy(), name="unique_id"))
+    for name in names:
+        b, v = per[name].to_numpy(np.float64), per[f"{name}_var"].to_numpy(np.float64)
+        m, _, _ = shrink(np.where(enough, b, np.nan), np.where(enough, v, np.nan), grp)
+        out[name] = np.nan_to_num(m)
+    return out
+
+
+def _pool(per: pd.DataFrame, keys: list[str], min_units: float) -> pd.DataFrame:
+    """Inverse-variance pooling of the series of one entity (a SKU over stores/channels)."""
+    per = per.copy()
+    usable = (per["units"] >= min_units / 4) & (per["n_obs"] > 3)
+    for k in keys:
+        v = per[f"{k}_var"].where(usable & np.isfinite(per[k]) & (per[f"{k}_var"] > 0))
+        per[f"{k}_w"] = (1.0 / v).fillna(0.0)
+        per[f"{k}_wb"] = per[f"{k}_w"] * per[k].fillna(0.0)
+    g = per.groupby("unique_id", sort=True)
+    out = g.agg(
+        group=("group", "first"),
+        price_sd=("price_sd", "max"),
+        price_periods=("price_periods", "max"),
+        units=("units", "sum"),
+        n_obs=("n_obs", "sum"),
+        price_ref=("price_ref", "median"),
+        cross_sd=("cross_sd", "max"),
+    )
+    for k in keys:
+        wsum = g[f"{k}_w"].sum()
+        out[k] = (g[f"{k}_wb"].sum() / wsum).where(wsum > 0)
+        out[f"{k}_var"] = (1.0 / wsum).where(wsum > 0)
+    return out.reset_index()
+
+
+def _finish(
+    per: pd.DataFrame,
+    shrunk: list[str],
+    *,
+    level: float,
+    min_units: float,
+    min_price_sd: float,
+    min_price_periods: int,
+    max_se: float,
+) -> pd.DataFrame:
+    """Statuses, empirical-Bayes shrinkage and intervals of the (pooled) estimates."""
+    grp = per["group"].astype(str).to_numpy()
+    units = per["units"].to_numpy(np.float64)
+    raw = per["raw"].to_numpy(np.float64)
+    raw_se = np.sqrt(per["raw_var"].to_numpy(np.float64))
+    status = np.where(
+        units < min_units,
+        "insufficient_data",
+        np.where(
+            (per["price_sd"].to_numpy() < min_price_sd)
+            | (per["price_periods"].to_numpy() < min_price_periods)
+            | ~(raw_se <= max_se),
+            "insufficient_variation",
+            "ok",
+        ),
+    )
+    ok = status == "ok"
+    z = stats.norm.ppf(0.5 + level / 2)
+    enough = (units >= min_units) & np.isfinite(raw_se)
+    # every series with data informs its category's prior; only precise ones get a number
+    post_m, post_v, priors = shrink(
+        np.where(enough, raw, np.nan), np.where(enough, raw_se**2, np.nan), grp
+    )
+    post_m = np.where(ok, post_m, np.nan)
+    post_v = np.where(ok, post_v, np.nan)
+    table = pd.DataFrame(
+        {
+            "unique_id": per["unique_id"].to_numpy(),
+            "group": grp,
+            "status": status,
+            "elasticity": post_m,
+            "se": np.sqrt(post_v),
+            "lower": post_m - z * np.sqrt(post_v),
+            "upper": post_m + z * np.sqrt(post_v),
+            "raw_elasticity": raw,
+            "raw_se": raw_se,
+            "category_elasticity": [priors[g].mean for g in grp],
+            "category_se": [np.sqrt(priors[g].tau2 + priors[g].mean_var) for g in grp],
+            "price_sd": per["price_sd"].to_numpy(),
+            "price_periods": per["price_periods"].to_numpy(),
+            "n_obs": per["n_obs"].to_numpy(),
+            "units": units,
+            "price_ref": per["price_ref"].to_numpy(),
+        }
+    )
+    for name in SHRUNK:
+        if name in shrunk:
+            b, v = per[name].to_numpy(np.float64), per[f"{name}_var"].to_numpy(np.float64)
+            m, mv, _ = shrink(np.where(enough, b, np.nan), np.where(enough, v, np.nan), grp)
+            table[name] = np.nan_to_num(m)
+            table[f"{name}_se"] = np.sqrt(np.nan_to_num(mv))
+        else:
+            table[name] = 0.0
+            table[f"{name}_se"] = 0.0
+    cb = per["cross"].to_numpy(np.float64)
+    cse = np.sqrt(per["cross_var"].to_numpy(np.float64))
+    cross_ok = np.isfinite(cse) & (cse < 0.5) & ok & (per["cross_sd"].to_numpy() >= min_price_sd)
+    table["cross_elasticity"] = np.where(cross_ok, cb, np.nan)
+    table["cross_lower"] = np.where(cross_ok, cb - z * cse, np.nan)
+    table["cross_upper"] = np.where(cross_ok, cb + z * cse, np.nan)
+    table["cross_status"] = np.where(cross_ok, "ok", "unsupported")
+    table.attrs["priors"] = priors
+    return table
