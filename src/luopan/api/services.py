@@ -244,7 +244,7 @@ class Services:
         rows = {r.metric: r for card in cards for r in card.rows}
         base = cards[0] if cards else build_empty(self, label)
         for n, why in refused.items():
-            rows[n] = _refused_row(self, n, base.grain, why)
+            rows[n] = refused_row(self, n, base.grain, why)
         order = [r.metric for card in cards for r in card.rows] + list(refused)
         ranked = sorted(order, key=lambda n: (not rows[n].north_star, _perspective(self, n)))
         return Scorecard(
@@ -307,7 +307,8 @@ def build_empty(svc: Services, label: str) -> Scorecard:
     return Scorecard(label, grain, start, end, ())
 
 
-def _refused_row(svc: Services, name: str, grain: str, why: str) -> ScoreRow:
+def refused_row(svc: Services, name: str, grain: str, why: str) -> ScoreRow:
+    """A scorecard row for a metric the principal's scope cannot take: no values, the reason."""
     m = svc.catalog.metric(name)
     nan = float("nan")
     return ScoreRow(

@@ -12,10 +12,11 @@ from typing import Any
 
 import pandas as pd
 
+from luopan.api.services import refused_row
 from luopan.cockpit.web import Page, cached
 from luopan.errors import LuopanError
 from luopan.metrics.grains import grain_start, period_label, shift
-from luopan.metrics.scorecard import Scorecard, ScoreRow, rag_status
+from luopan.metrics.scorecard import Scorecard
 from luopan.metrics.scorecard import scorecard as build_scorecard
 
 __all__ = [
@@ -95,27 +96,6 @@ def default_period(pg: Page, grain: str, latest: dt.date) -> str:
     return period_label(shift(start, grain, -1), grain)
 
 
-def _refused(pg: Page, name: str, grain: str, why: str) -> ScoreRow:
-    m = pg.svc.catalog.metric(name)
-    nan = float("nan")
-    return ScoreRow(
-        metric=name,
-        label_zh=m.meta.label.zh,
-        label_en=m.meta.label.en,
-        perspective=m.meta.perspective,
-        unit=m.meta.unit,
-        format=m.meta.format,
-        direction=m.meta.direction,
-        north_star=m.meta.north_star,
-        actual=nan,
-        previous=nan,
-        target=m.meta.targets.get(grain),  # type: ignore[call-overload]
-        status=rag_status(nan, m.meta, grain),
-        trend=(),
-        error=why,
-    )
-
-
 def scorecard_for(pg: Page, period: str) -> Scorecard:
     """The scope's scorecard of ``period``; with dimension filters, each metric gets the
     principal's scope conditions (``Services.metric_where``) plus the filters, and a metric
@@ -151,7 +131,7 @@ def scorecard_for(pg: Page, period: str) -> Scorecard:
             ]
         grain = period_grain(period)
         rows = {r.metric: r for card in cards for r in card.rows}
-        rows.update({n: _refused(pg, n, grain, why) for n, why in refused.items()})
+        rows.update({n: refused_row(pg.svc, n, grain, why) for n, why in refused.items()})
         ordered = [n for n in names if n in rows]
         perspectives = ("financial", "customer", "internal_process", "learning_growth")
         ordered.sort(
