@@ -69,6 +69,7 @@ COMMANDS: dict[str, str] = {
     "listening": "listening",
     "metrics": "metrics",
     "notify": "notify",
+    "personas": "personas",
     "pricing": "pricing",
     "promo": "pricing",
     "rca": "rca",
