@@ -279,3 +279,23 @@ def test_customers_page_lists_what_the_export_downloads(client_for: Any) -> None
     table = html[html.index('id="recall"') :]
     assert re.search(r"<tbody><tr><td>([^<]+)</td>", table).group(1) == first  # type: ignore[union-attr]
     assert 'id="export-recall"' not in client_for("reader").get("/cockpit/customers").text
+
+
+def test_experiment_planner_gives_the_engines_sample_size(client_for: Any) -> None:
+    from luopan.engines.abtest.design import plan
+
+    boss = client_for("boss")
+    html = boss.get(
+        "/cockpit/experiments?lang=en&baseline=0.032&mde=0.1&alpha=0.05&power=0.8"
+        "&variations=3&daily=2500"
+    ).text
+    expected = plan(0.032, 0.1, target_power=0.8, n_variations=3, alpha=0.05)
+    per = re.search(r'data-n-per="(\d+)"', html)
+    assert per and int(per.group(1)) == expected.n_per_variation
+    assert f"{expected.n_total:,}" in html
+    assert f'<td class="num">{-(-expected.n_total // 2500):,}</td>' in html  # days, rounded up
+    bad = boss.get("/cockpit/experiments?lang=en&baseline=1.5&mde=0.1&alpha=0.05&power=0.8")
+    assert bad.status_code == 200 and "baseline=1.5 is out of range" in bad.text
+    assert 'data-n-per="' not in bad.text
+    text = boss.get("/cockpit/experiments?lang=zh&baseline=x%3Cscript%3E&mde=0.1").text
+    assert "不是数字" in text and "<script>" not in text.split('id="planner"')[1]

@@ -7,6 +7,7 @@ principal's scope (experiments, events …) is refused by the API layer, and the
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import pandas as pd
@@ -71,6 +72,65 @@ def _experiments(pg: Page) -> dict[str, Any]:
     }
 
 
+PLANNER_FIELDS = {  # name: (default, low, high) — inclusive bounds a planner value must meet
+    "baseline": (0.03, 1e-6, 0.999999),
+    "mde": (0.10, -0.99, 10.0),
+    "alpha": (0.05, 1e-6, 0.5),
+    "power": (0.8, 0.5, 0.9999),
+    "variations": (2, 2, 10),
+    "daily": (None, 1, 1e9),
+}
+
+
+def planner(query: Any, lang: str = "zh") -> dict[str, Any]:
+    """The sample-size calculator of the experiments page, from the query string.
+
+    Uses ``luopan.engines.abtest.design.plan`` (the same numbers as ``luopan abtest plan``);
+    values outside their range come back as ``error`` with the allowed range, never a 500.
+    """
+    form: dict[str, Any] = {k: v[0] for k, v in PLANNER_FIELDS.items()}
+    if "baseline" not in query:
+        return {"form": form}
+    for key, (_, low, high) in PLANNER_FIELDS.items():
+        raw = (query.get(key) or "").strip()
+        if not raw and key == "daily":
+            continue
+        en = lang == "en"
+        try:
+            value = float(raw)
+        except ValueError:
+            what = "is not a number" if en else "不是数字"
+            fix = (
+                f"enter a number in [{low:g}, {high:g}]"
+                if en
+                else f"请输入 [{low:g}, {high:g}] 内的数"
+            )
+            return {"form": form, "error": LuopanError(f"{key}={raw[:40]!r} {what}", fix=fix)}
+        if not (low <= value <= high) or (key == "mde" and value == 0):
+            what = "is out of range" if en else "超出范围"
+            fix = (
+                f"enter a non-zero number in [{low:g}, {high:g}]"
+                if en
+                else f"请输入 [{low:g}, {high:g}] 内的非零数"
+            )
+            return {"form": form, "error": LuopanError(f"{key}={value:g} {what}", fix=fix)}
+        form[key] = int(value) if key in ("variations", "daily") else value
+    from luopan.engines.abtest.design import plan
+
+    try:
+        result = plan(
+            form["baseline"],
+            form["mde"],
+            target_power=form["power"],
+            n_variations=form["variations"],
+            alpha=form["alpha"],
+        )
+    except LuopanError as exc:
+        return {"form": form, "error": exc}
+    days = math.ceil(result.n_total / form["daily"]) if form["daily"] else None
+    return {"form": form, "result": result, "days": days}
+
+
 @router.get("/cockpit/experiments", response_class=HTMLResponse)
 def experiments_page(pg: Page = Depends(page)) -> HTMLResponse:
     data = guarded(pg, "experiments", (), lambda: _experiments(pg))
@@ -81,6 +141,7 @@ def experiments_page(pg: Page = Depends(page)) -> HTMLResponse:
         nav="experiments",
         latest=latest_day(pg),
         data=data,
+        planner=planner(pg.request.query_params, pg.lang),
     )
 
 
