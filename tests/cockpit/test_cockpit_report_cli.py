@@ -101,3 +101,42 @@ def test_report_send_delivers_summary_and_html(cockpit_world: Any, monkeypatch: 
         sent = attached.get_content().replace("\r\n", "\n").strip()  # SMTP sends CRLF
         assert sent == html.read_text(encoding="utf-8").strip()
         assert day in mail.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_watch_report_tick_writes_and_sends_on_schedule(
+    cockpit_world: Any, monkeypatch: Any
+) -> None:
+    from luopan.cli.watch import report_tick
+    from luopan.reports.schedule import STATE_FILE, parse_schedule
+
+    ws, _ = cockpit_world
+    state = ws.root / "reports" / STATE_FILE
+    state.unlink(missing_ok=True)
+    now = [dt.datetime(2026, 11, 30, 7, 0)]
+    tick = report_tick(ws, "en", parse_schedule(daily="08:30"), clock=lambda: now[0])
+    notify = ws.root / "notify.yaml"
+    with http_receiver() as receiver:
+        notify.write_text(
+            "channels:\n"
+            "  ops_ding: {type: dingtalk, url_env: T_DING_URL, secret_env: T_DING_SECRET}\n",
+            encoding="utf-8",
+        )
+        monkeypatch.setenv(
+            "T_DING_URL", f"{receiver.base_url}/dingtalk/robot/send?access_token={DING_TOKEN}"
+        )
+        monkeypatch.setenv("T_DING_SECRET", DING_SECRET)
+        try:
+            assert tick() == []  # first sight: recorded, nothing sent
+            now[0] = dt.datetime(2026, 11, 30, 8, 29)
+            assert tick() == []
+            now[0] = dt.datetime(2026, 11, 30, 8, 30, 5)
+            (html,) = tick()
+            now[0] = dt.datetime(2026, 11, 30, 8, 31)
+            assert tick() == []  # the slot is not sent twice
+        finally:
+            notify.unlink()
+            state.unlink(missing_ok=True)
+    assert html.name.startswith("daily-") and html.name.endswith("-en.html")
+    assert "Daily operations report" in html.read_text(encoding="utf-8")
+    (req,) = receiver.received
+    assert req.json()["markdown"]["title"].startswith("Daily operations report")

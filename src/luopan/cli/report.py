@@ -6,8 +6,9 @@ channel of the workspace's ``notify.yaml`` (or the ``--channel`` ones) with the 
 chat robots (WeCom, DingTalk, Feishu, Slack, webhooks) get a summary with the key figures and
 where the file is; e-mail gets the same summary with the HTML report attached.
 
-Scheduling: run it from cron (e.g. ``30 8 * * * luopan report daily -w /srv/brand --send``) or
-next to ``luopan watch``, which runs the loop only (it has no hook for extra jobs).
+Scheduling: ``luopan watch --daily-report 08:30 --weekly-report mon@09:00`` writes and sends
+the reports at those times next to the loop (``luopan.reports.schedule``), or run this command
+from cron (e.g. ``30 8 * * * luopan report daily -w /srv/brand --send``).
 """
 
 from __future__ import annotations

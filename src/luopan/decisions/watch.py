@@ -62,6 +62,7 @@ def watch(
     every: float | None = None,
     max_runs: int | None = None,
     on_run: Callable[[str, Any], None] | None = None,
+    tick: Callable[[], object] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> WatchResult:
@@ -75,6 +76,7 @@ def watch(
         debounce: seconds the files must stay unchanged before a run.
         every: minutes between scheduled runs (None: only on new files).
         max_runs: stop after this many runs (None: until interrupted).
+        tick: called after every poll (e.g. the report schedule); not counted as a run.
     """
     result = WatchResult()
 
@@ -91,6 +93,8 @@ def watch(
         last_run = clock()
         while max_runs is None or result.runs < max_runs:
             sleep(poll)
+            if tick is not None:
+                tick()
             now_sig = source_signature(ws)
             if now_sig != seen:
                 changed_at, pending = clock(), now_sig
