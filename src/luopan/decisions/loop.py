@@ -27,47 +27,22 @@ import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from luopan.decisions.diagnose import DEFAULT_DIMS, dominant_element
 from luopan.decisions.evaluate import Firing, evaluate_rule
-from luopan.decisions.outcomes import VerifyReport
 from luopan.decisions.playbooks import PlaybookSet, check_rule_playbooks, workspace_playbooks
+from luopan.decisions.respond import diagnose_incident, log_actions
 from luopan.decisions.rules import Rule, RuleSet, default_rules, load_rules
-from luopan.decisions.store import DecisionLog, Incident
+from luopan.decisions.run_report import RunReport, report_lines, write_report
+from luopan.decisions.store import DecisionLog
 from luopan.workspace import Workspace
 
-__all__ = ["RunReport", "run_loop", "workspace_rules"]
+__all__ = ["RunReport", "report_lines", "run_loop", "workspace_rules", "write_report"]
 
 _FREQ = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
 _LOOKBACK = {"day": 70, "week": 26, "month": 18, "quarter": 10, "year": 5}  # periods
-
-
-@dataclass
-class RunReport:
-    """What one pass did, with the time each step took."""
-
-    timings: dict[str, float] = field(default_factory=dict)
-    files_loaded: int = 0
-    rules_evaluated: list[str] = field(default_factory=list)
-    rules_skipped: dict[str, str] = field(default_factory=dict)
-    firings: int = 0
-    opened: list[Incident] = field(default_factory=list)
-    already_open: int = 0
-    actions: int = 0
-    notified: int = 0
-    notify_failures: list[str] = field(default_factory=list)
-    rule_timings: dict[str, float] = field(default_factory=dict)
-    resumed: int = 0  # actions added to incidents a killed run left unfinished
-    verified: VerifyReport | None = None
-
-    @property
-    def total_seconds(self) -> float:
-        return sum(self.timings.values())
 
 
 def workspace_rules(ws: Workspace) -> RuleSet:
@@ -220,136 +195,6 @@ def _known(series: pd.DataFrame, grain: str) -> pd.Series | None:
     return pd.Series([p.start_time.date() in days for p in series.index], index=series.index)
 
 
-def _diagnose(
-    con: Any,
-    catalog: Any,
-    rule: Rule,
-    firing: Firing,
-    log: DecisionLog,
-    incident: Incident,
-    now: dt.datetime,
-) -> None:
-    """Root-cause search over the diagnosis dimensions: the period against the reference."""
-    from luopan.engines.rca import explain, localize
-    from luopan.errors import LuopanError
-    from luopan.metrics import query_metric
-
-    day = firing.period.start_time.date()
-    if rule.grain != "day" or rule.condition.baseline != "same_weekday_4w":
-        return
-    refs = [day - dt.timedelta(days=7 * k) for k in range(1, 5)]
-    try:
-        frame = query_metric(
-            con,
-            catalog,
-            rule.metric or "",
-            grain="day",
-            by=list(DEFAULT_DIMS),
-            start=min(refs),
-            end=day + dt.timedelta(days=1),
-        )
-    except LuopanError:
-        return
-    frame["day"] = pd.to_datetime(frame["period"]).dt.date
-    keys = list(DEFAULT_DIMS)
-    real = frame[frame["day"] == day].groupby(keys, dropna=False)["value"].sum()
-    base = frame[frame["day"].isin(refs)].groupby(keys, dropna=False)["value"].sum() / len(refs)
-    leaves = pd.concat([real.rename("real"), base.rename("predict")], axis=1).fillna(0.0)
-    leaves = leaves.reset_index().fillna({k: "?" for k in keys})
-    if leaves.empty or not (leaves["real"] - leaves["predict"]).abs().sum():
-        return
-    result = localize(leaves, dimensions=keys)
-    if not result.causes:  # a few channels × regions: see dominant_element
-        result = dominant_element(leaves, keys, result)
-    labels_zh = {"channel": "渠道", "customer__region": "区域"}
-    labels_en = {"channel": "channel", "customer__region": "region"}
-    log.add_diagnosis(
-        incident.id,
-        method="rca.localize",
-        summary_zh=explain(result, "zh", kpi=rule.metric, labels=labels_zh),
-        summary_en=explain(result, "en", kpi=rule.metric, labels=labels_en),
-        detail={
-            "causes": [
-                {
-                    "conditions": [list(t) for t in c.conditions],
-                    "share": c.share,
-                    "confidence": c.confidence,
-                }
-                for c in result.causes
-            ],
-            "day": day.isoformat(),
-            "reference_days": [d.isoformat() for d in refs],
-        },
-        now=now,
-    )
-
-
-def _actions(
-    ws: Workspace,
-    rule: Rule,
-    playbooks: PlaybookSet,
-    log: DecisionLog,
-    incident: Incident,
-    now: dt.datetime,
-    report: RunReport,
-    step: Callable[[str], Callable[[], None]],
-    *,
-    logged: Counter[str],
-    notify: bool,
-) -> None:
-    """Log the rule's tasks and campaign pauses and run its playbooks, skipping the actions
-    ``logged`` already has (by kind, in order); notify when ``notify``."""
-    from luopan.decisions.act import ActResult, notify_incident, playbook_of, run_playbook
-
-    for action in rule.actions:
-        if action.kind in ("open_incident", "diagnose", "notify"):
-            continue
-        if action.kind == "playbook":
-            done = step("actions")
-            result = run_playbook(
-                ws,
-                log,
-                incident,
-                rule,
-                playbook_of(rule, playbooks, action.playbook or ""),
-                now,
-                skip=logged,
-                notify=notify,
-            )
-            done()
-            report.actions += result.actions
-            report.notified += result.notified
-            report.notify_failures += result.failures
-            continue
-        if logged[action.kind] > 0:
-            logged[action.kind] -= 1
-            continue
-        done = step("actions")
-        title = action.title
-        zh = title.zh if title else f"{rule.label.zh}：{action.kind}"
-        en = title.en if title else f"{rule.label.en}: {action.kind}"
-        log.add_action(
-            incident.id,
-            kind=action.kind,
-            title_zh=zh,
-            title_en=en,
-            owner=action.owner or "ops",
-            due_at=now + dt.timedelta(hours=action.due_hours or 24),
-            expected_impact={"metric": rule.metric},
-            now=now,
-        )
-        report.actions += 1
-        done()
-    channels = [c for a in rule.actions if a.kind == "notify" for c in a.channels]
-    if channels and notify:
-        done = step("notify")
-        result = ActResult()
-        notify_incident(ws, log, incident, channels, result)
-        report.notified += result.notified
-        report.notify_failures += result.failures
-        done()
-
-
 def run_loop(
     ws: Workspace,
     *,
@@ -499,10 +344,12 @@ def _decide(
         diagnosed = bool(detail.diagnoses)
     if any(a.kind == "diagnose" for a in rule.actions) and not diagnosed:
         done = step("diagnosis")
-        _diagnose(con, catalog, rule, f, log, incident, now)
+        diagnose_incident(con, catalog, rule, f, log, incident, now)
         done()
     before = report.actions
-    _actions(ws, rule, playbooks, log, incident, now, report, step, logged=logged, notify=created)
+    log_actions(
+        ws, rule, playbooks, log, incident, now, report, step, logged=logged, notify=created
+    )
     if not created:
         report.resumed += report.actions - before
 
@@ -541,51 +388,3 @@ def _freshness(
             report.opened.append(incident)
         else:
             report.already_open += 1
-
-
-def report_lines(report: RunReport, lang: str) -> list[str]:
-    """A short zh/en summary of a run (the CLI prints it; the report file holds it)."""
-    zh = lang == "zh"
-    lines = [
-        (
-            f"新入库文件 {report.files_loaded} 个；评估规则 {len(report.rules_evaluated)} 条，"
-            f"触发 {report.firings} 次；新开事件 {len(report.opened)} 个（已存在 {report.already_open}"
-            f" 个）；新建行动 {report.actions} 项；用时 {report.total_seconds:.1f} 秒"
-        )
-        if zh
-        else (
-            f"{report.files_loaded} files loaded; {len(report.rules_evaluated)} rules evaluated, "
-            f"{report.firings} firings; {len(report.opened)} incidents opened "
-            f"({report.already_open} already open); {report.actions} actions; "
-            f"{report.total_seconds:.1f} s"
-        ),
-    ]
-    v = report.verified
-    if v is not None and (v.recorded or v.unmeasurable):
-        lines.append(
-            f"结果验证：新记录 {len(v.recorded)} 项，无法衡量 {len(v.unmeasurable)} 项"
-            if zh
-            else f"outcomes: {len(v.recorded)} recorded, {len(v.unmeasurable)} cannot be measured"
-        )
-    for name, why in report.rules_skipped.items():
-        lines.append(f"{'跳过' if zh else 'skipped'} {name}: {why}")
-    for failure in report.notify_failures:
-        lines.append(f"{'未完成' if zh else 'failed'}: {failure}")
-    return lines
-
-
-def write_report(ws: Workspace, report: RunReport, lang: str, now: dt.datetime) -> Path:
-    folder = ws.root / "reports"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"run-{now:%Y%m%d-%H%M%S}.md"
-    body = ["# " + ("罗盘运行报告" if lang == "zh" else "luopan run report"), ""]
-    body += [f"- {line}" for line in report_lines(report, lang)]
-    body += ["", "| " + ("步骤 | 秒" if lang == "zh" else "step | s") + " |", "|---|---:|"]
-    body += [f"| {k} | {v:.2f} |" for k, v in report.timings.items()]
-    body += ["", "## " + ("新事件" if lang == "zh" else "new incidents"), ""]
-    body += [
-        f"- #{i.id} [{i.severity}] {i.title(lang)} {i.slice or ''} {i.period}"
-        for i in report.opened
-    ]
-    path.write_text("\n".join(body) + "\n", encoding="utf-8")
-    return path
