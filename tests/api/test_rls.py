@@ -183,11 +183,21 @@ def test_every_get_route_shows_nothing_of_other_stores(
 ) -> None:
     """Every GET route, called by a store-A user with store-revealing parameters, answers
     200 without any other store's id in its body, or a 403/404 envelope."""
+    from luopan.decisions.store import DecisionLog
+
     c = client_for("analyst_a")
-    fill = {"{name}": "gmv", "{incident_id}": str(api_world["incidents"]["store_b"])}
+    with DecisionLog(api_world["ws"].metadata_url) as log:
+        action_b = next(
+            a.id for a in log.actions() if a.incident_id == api_world["incidents"]["store_b"]
+        )
+    fill = {
+        "{name}": "gmv",
+        "{incident_id}": str(api_world["incidents"]["store_b"]),
+        "{action_id}": str(action_b),
+    }
     params = {"by": "store_id", "grain": "month", "limit": 10000}
     routes = _get_routes(app)
-    assert len(routes) >= 9
+    assert len(routes) >= 24
     for route in routes:
         url = route
         for k, v in fill.items():
@@ -199,3 +209,31 @@ def test_every_get_route_shows_nothing_of_other_stores(
         assert r.status_code == 200, (route, r.text)
         found = set(re.findall(r"S00[1-6]", r.text)) & set(OTHER_STORES)
         assert not found, (route, found)
+
+
+def test_operations_routes_keep_to_the_scope(client_for: Any) -> None:
+    """Store-A users get store-A rows from the replenishment routes, and a 403 from every
+    resource that cannot be limited to a store (pricing, listening, crises, funnels)."""
+    c = client_for("analyst_a")
+    for route in ("/api/v1/replenishment/suggestions", "/api/v1/replenishment/stock-health"):
+        r = c.get(route, params={"limit": 10000})
+        assert r.status_code == 200, r.text
+        assert {i["store_id"] for i in r.json()["items"]} == {STORE_A}
+    export = c.get("/api/v1/replenishment/suggestions/export")
+    frame = pd.read_csv(io.BytesIO(export.content), encoding="utf-8-sig", dtype=str)
+    assert set(frame["store_id"]) == {STORE_A}
+    for route in (
+        "/api/v1/pricing/elasticities",
+        "/api/v1/pricing/suggestions",
+        "/api/v1/pricing/suggestions/export",
+        "/api/v1/listening/sentiment",
+        "/api/v1/listening/topics",
+        "/api/v1/crises",
+        "/api/v1/funnels",
+        "/api/v1/cohorts/retention",
+    ):
+        assert_envelope(c.get(route), 403, "out_of_scope")
+    csrf = {"x-csrf-token": c.cookies["luopan_csrf"]}
+    plan = {"start": "2026-11-20", "end": "2026-11-26", "discount": 0.1, "categories": ["水果"]}
+    r = c.post("/api/v1/pricing/promotions/simulate", json=plan, headers=csrf)
+    assert_envelope(r, 403, "out_of_scope")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,74 +59,77 @@ def _connect(ws: Workspace):
 
 def read_history(ws: Workspace, *, end: dt.date | None = None) -> History:
     """Daily units per SKU over all channels, the national price list, stock-outs, traffic."""
-    import ibis
-
     con = _connect(ws)
     try:
-        tables = set(con.list_tables())
-        for need in ("orders", "order_lines", "products", "prices"):
-            if need not in tables:
-                raise WarehouseError(
-                    f"the warehouse has no `{need}` table; pricing needs orders, order lines, "
-                    "products and prices",
-                    fix=f"map a source to `{need}` in luopan.yaml and run `luopan ingest`",
-                )
-        o, ln, pr = con.table("orders"), con.table("order_lines"), con.table("prices")
-        if end is not None:
-            o = o.filter(o.ordered_at.date() <= end)
-            pr = pr.filter(pr.date <= end)
-        j = o.join(ln, o.order_id == ln.order_id)
-        j = j.mutate(loc=j.store_id.fill_null("online"))
-        by_loc = (
-            j.group_by(ds=j.ordered_at.date(), sku=j.sku, loc=j.loc)
-            .aggregate(y=j.quantity.sum())
-            .to_pandas()
-        )
-        o2 = o.mutate(loc=o.store_id.fill_null("online"))
-        loc_traffic = (
-            o2.group_by(ds=o2.ordered_at.date(), loc=o2.loc)
-            .aggregate(traffic=o2.count())
-            .to_pandas()
-        )
-        daily = by_loc.groupby(["ds", "sku"], as_index=False)["y"].sum()
-        last_day = o.ordered_at.date().max()
-        recent = j.filter(j.ordered_at.date() > last_day - ibis.interval(days=56))
-        split = (
-            recent.group_by(sku=recent.sku)
-            .aggregate(
-                total=recent.quantity.sum(),
-                store=(recent.quantity * recent.store_id.notnull().cast("int64")).sum(),
-            )
-            .to_pandas()
-        )
-        traffic = o.group_by(ds=o.ordered_at.date()).aggregate(n=o.count()).to_pandas()
-        prices = (
-            pr.group_by(ds=pr.date, sku=pr.sku)
-            .aggregate(price=pr.price.cast("float64").mean(), promo=pr.is_promo.cast("int8").max())
-            .to_pandas()
-        )
-        p = con.table("products")
-        products = p.select(
-            "sku", "name", "category", "unit_cost", "list_price", "shelf_life_days"
-        ).to_pandas()
-        cens = pd.DataFrame(columns=["ds", "sku", "loc", "censored"])
-        stock = pd.DataFrame(columns=["store_id", "sku", "on_hand", "on_order"])
-        if "inventory" in tables:
-            inv = con.table("inventory")
-            if end is not None:
-                inv = inv.filter(inv.date <= end)
-            cens = inv.select(
-                ds=inv.date,
-                sku=inv.sku,
-                loc=inv.store_id,
-                censored=(inv.on_hand == 0).cast("int8"),
-            ).to_pandas()
-            last = cens["ds"].max() if not cens.empty else None
-            if last is not None:
-                s = inv.filter(inv.date == last)
-                stock = s.select("store_id", "sku", "on_hand", "on_order").to_pandas()
+        return history_from(con, end=end)
     finally:
         con.disconnect()
+
+
+def history_from(con: Any, *, end: dt.date | None = None) -> History:
+    """``read_history`` over an open Ibis backend (the API passes its warehouse snapshot)."""
+    import ibis
+
+    tables = set(con.list_tables())
+    for need in ("orders", "order_lines", "products", "prices"):
+        if need not in tables:
+            raise WarehouseError(
+                f"the warehouse has no `{need}` table; pricing needs orders, order lines, "
+                "products and prices",
+                fix=f"map a source to `{need}` in luopan.yaml and run `luopan ingest`",
+            )
+    o, ln, pr = con.table("orders"), con.table("order_lines"), con.table("prices")
+    if end is not None:
+        o = o.filter(o.ordered_at.date() <= end)
+        pr = pr.filter(pr.date <= end)
+    j = o.join(ln, o.order_id == ln.order_id)
+    j = j.mutate(loc=j.store_id.fill_null("online"))
+    by_loc = (
+        j.group_by(ds=j.ordered_at.date(), sku=j.sku, loc=j.loc)
+        .aggregate(y=j.quantity.sum())
+        .to_pandas()
+    )
+    o2 = o.mutate(loc=o.store_id.fill_null("online"))
+    loc_traffic = (
+        o2.group_by(ds=o2.ordered_at.date(), loc=o2.loc).aggregate(traffic=o2.count()).to_pandas()
+    )
+    daily = by_loc.groupby(["ds", "sku"], as_index=False)["y"].sum()
+    last_day = o.ordered_at.date().max()
+    recent = j.filter(j.ordered_at.date() > last_day - ibis.interval(days=56))
+    split = (
+        recent.group_by(sku=recent.sku)
+        .aggregate(
+            total=recent.quantity.sum(),
+            store=(recent.quantity * recent.store_id.notnull().cast("int64")).sum(),
+        )
+        .to_pandas()
+    )
+    traffic = o.group_by(ds=o.ordered_at.date()).aggregate(n=o.count()).to_pandas()
+    prices = (
+        pr.group_by(ds=pr.date, sku=pr.sku)
+        .aggregate(price=pr.price.cast("float64").mean(), promo=pr.is_promo.cast("int8").max())
+        .to_pandas()
+    )
+    p = con.table("products")
+    products = p.select(
+        "sku", "name", "category", "unit_cost", "list_price", "shelf_life_days"
+    ).to_pandas()
+    cens = pd.DataFrame(columns=["ds", "sku", "loc", "censored"])
+    stock = pd.DataFrame(columns=["store_id", "sku", "on_hand", "on_order"])
+    if "inventory" in tables:
+        inv = con.table("inventory")
+        if end is not None:
+            inv = inv.filter(inv.date <= end)
+        cens = inv.select(
+            ds=inv.date,
+            sku=inv.sku,
+            loc=inv.store_id,
+            censored=(inv.on_hand == 0).cast("int8"),
+        ).to_pandas()
+        last = cens["ds"].max() if not cens.empty else None
+        if last is not None:
+            s = inv.filter(inv.date == last)
+            stock = s.select("store_id", "sku", "on_hand", "on_order").to_pandas()
     frame = prices.merge(daily, on=["ds", "sku"], how="left").fillna({"y": 0})
     frame = frame.rename(columns={"sku": "unique_id"})
     frame["ds"] = pd.to_datetime(frame["ds"])

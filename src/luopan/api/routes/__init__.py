@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from luopan.api.routes import customers, experiments, incidents, me, metrics, scorecard
+from luopan.api.routes import (
+    customers,
+    decisions,
+    experiments,
+    funnels,
+    incidents,
+    listening,
+    me,
+    metrics,
+    pricing,
+    replenishment,
+    rootcause,
+    scorecard,
+)
 
 ROUTERS = (
     me.router,
@@ -11,6 +24,12 @@ ROUTERS = (
     incidents.router,
     customers.router,
     experiments.router,
+    rootcause.router,
+    decisions.router,
+    replenishment.router,
+    pricing.router,
+    listening.router,
+    funnels.router,
 )
 
 __all__ = ["ROUTERS"]

@@ -16,6 +16,8 @@ from luopan.decisions.store import Action, Incident
 router = APIRouter(tags=["incidents"])
 
 IdPath = Path(..., ge=1, le=2**31 - 1, description="record id / 编号")
+# FastAPI binds a Path() object to the first parameter name it serves: one per name
+ActionIdPath = Path(..., ge=1, le=2**31 - 1, description="action id / 行动编号")
 IncidentStatus = Literal["open", "acknowledged", "resolved", "dismissed"]
 ActionStatus = Literal["proposed", "in_progress", "done", "cancelled"]
 
@@ -137,7 +139,7 @@ def list_actions(
 )
 def set_action_status(
     request: Request,
-    action_id: int = IdPath,
+    action_id: int = ActionIdPath,
     status: ActionStatus = Body(..., embed=True),
     note: str | None = Body(None, embed=True, max_length=2000),
     p: Principal = Depends(require("act")),

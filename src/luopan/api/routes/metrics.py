@@ -133,7 +133,7 @@ def tree(
             grain, start, _ = parse_period(period)
             baseline = baseline or period_label(shift(start, grain, -1), grain)
             parse_period(baseline)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # 0001-01 has no period before it
             raise MetricError(str(exc), fix="write 2026-W45, 2026-11, 2026-Q3 or 2026") from None
         key = ("tree", data_version(con), name, period, baseline, p.lang, repr(where))
         result = svc.cached(
