@@ -23,6 +23,7 @@ PAGES = [
     "/cockpit/customers",
     "/cockpit/experiments",
     "/cockpit/replenishment",
+    "/cockpit/pricing",
     "/cockpit/funnels",
     "/cockpit/listening",
 ]
@@ -299,3 +300,55 @@ def test_experiment_planner_gives_the_engines_sample_size(client_for: Any) -> No
     assert 'data-n-per="' not in bad.text
     text = boss.get("/cockpit/experiments?lang=zh&baseline=x%3Cscript%3E&mde=0.1").text
     assert "不是数字" in text and "<script>" not in text.split('id="planner"')[1]
+
+
+def test_pricing_page_shows_the_apis_figures_and_simulates(client_for: Any) -> None:
+    boss = client_for("boss")
+    html = boss.get("/cockpit/pricing?lang=en").text
+    api = boss.get("/api/v1/pricing/suggestions", params={"changed": True}).json()
+    change = re.search(r'id="profit-change">([^<]+)<', html)
+    assert change and change.group(1) == f"{api['summary']['profit_change'] * 100:+.1f}%"
+    elast = boss.get("/api/v1/pricing/elasticities", params={"limit": 500}).json()
+    by_sku = {e["sku"]: e for e in elast["items"]}
+    shown = re.findall(r'<tr data-sku="([^"]+)" data-status="([^"]+)">(.*?)</tr>', html)
+    assert len(shown) == min(25, elast["total"])
+    for sku, status, cells in shown:
+        e = by_sku[sku]
+        assert status == e["status"]
+        assert f'<td class="num dim">{e["category_elasticity"]:,.2f}</td>' in cells
+        if status == "ok":
+            assert f"<b>{e['elasticity']:,.2f}</b>" in cells
+        else:
+            assert e["status_label"] in cells and "<b>" not in cells
+    # the simulator: the same totals as the API's POST for the same plan
+    cat = re.search(r'name="promo_category">.*?<option value="([^"]+)"', html, re.S).group(1)  # type: ignore[union-attr]
+    start = re.search(r'name="promo_start" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    sim = boss.get(
+        "/cockpit/pricing",
+        params={
+            "lang": "en",
+            "promo_category": cat,
+            "promo_discount": "0.2",
+            "promo_start": start,
+            "promo_days": "7",
+        },
+    ).text
+    end = (dt.date.fromisoformat(start) + dt.timedelta(days=6)).isoformat()
+    posted = boss.post(
+        "/api/v1/pricing/promotions/simulate",
+        json={"name": "cockpit", "start": start, "end": end, "discount": 0.2, "categories": [cat]},
+        headers={"x-csrf-token": boss.cookies["luopan_csrf"]},
+    )
+    assert posted.status_code == 200, posted.text
+    margin = next(m for m in posted.json()["totals"] if m["metric"] == "incremental_margin")
+    row = re.search(
+        r'<tr data-metric="incremental_margin"><td>[^<]+</td><td class="num"><b>([^<]+)</b>', sim
+    )
+    assert row and row.group(1) == f"{margin['mean']:,.1f}"
+    bad = boss.get(
+        "/cockpit/pricing", params={"lang": "en", "promo_category": cat, "promo_discount": "2"}
+    ).text
+    assert "the promotion plan is not valid (discount)" in bad and 'id="promo-result"' not in bad
+    # prices are national: a store-scoped user is told why, and sees no figure
+    shop = client_for("shop").get("/cockpit/pricing?lang=en").text
+    assert "cannot be limited" in shop and 'id="elasticities"' not in shop

@@ -30,6 +30,7 @@ PAGES = {
     "/cockpit/customers": "customers",
     "/cockpit/experiments": "modules",
     "/cockpit/replenishment": "modules",
+    "/cockpit/pricing": "pricing",
     "/cockpit/funnels": "signals",
     "/cockpit/listening": "signals",
 }

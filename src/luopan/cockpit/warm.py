@@ -46,6 +46,7 @@ WARM_PATHS = (
     "/cockpit/metrics/{name}",
     "/cockpit/metrics/{name}/rca",
     "/cockpit/replenishment",
+    "/cockpit/pricing",
     "/cockpit/funnels",
     "/cockpit/experiments",
     "/cockpit/listening",

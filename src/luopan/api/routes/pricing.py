@@ -48,7 +48,7 @@ METRIC_LABELS = {
 }
 
 
-def _status_label(status: Any, lang: str) -> str:
+def status_label(status: Any, lang: str) -> str:
     return STATUS_LABELS.get(str(status), {}).get(lang, str(status))
 
 
@@ -112,7 +112,7 @@ def get_elasticities(
         t = t[t["status"] == status]
     out = paginate(t.rename(columns={"unique_id": "sku", "group": "category"}), paging)
     for item in out.items:
-        item["status_label"] = _status_label(item["status"], p.lang)
+        item["status_label"] = status_label(item["status"], p.lang)
     return out
 
 
@@ -135,7 +135,7 @@ def price_suggestions(svc: Services, p: Principal, objective: str) -> pd.DataFra
     return _visible(table, "sku", skus).reset_index(drop=True)
 
 
-def _summary(t: pd.DataFrame) -> dict[str, Any]:
+def suggestion_summary(t: pd.DataFrame) -> dict[str, Any]:
     base = float(t["profit_current"].sum()) if len(t) else 0.0
     new = float(t["profit"].sum()) if len(t) else 0.0
     return {
@@ -161,12 +161,12 @@ def get_suggestions(
     """Suggested price per SKU under the default rules (step ≤ 15%, price endings, margin
     floor) with expected units, revenue and profit (28 days) and their intervals."""
     t = price_suggestions(svc, p, objective)
-    summary = _summary(t)
+    summary = suggestion_summary(t)
     if changed:
         t = t[t["change"].abs() > 1e-9]
     out = paginate(t, paging)
     for item in out.items:
-        item["status_label"] = _status_label(item["status"], p.lang)
+        item["status_label"] = status_label(item["status"], p.lang)
     return {"objective": objective, "summary": safe(summary), **out.model_dump()}
 
 
