@@ -11,9 +11,10 @@ UCI Online Retail, cutoff 2011-08-31): AUC, Brier and ECE of the model against B
 P(no purchase), 1 − P(alive) and recency alone in the same run, and the reliability curves
 saved as benchmarks/clv_churn_reliability.png (needs matplotlib).
 
-With ``--demo PATH`` (an ingested demo world, e.g. from ``luopan demo``), the weekly user
-health index of every region × home-channel segment around the planted churn wave, and whether
-the shipped rule (below 65 for 3 consecutive weeks) fires.
+The user health index on the same data: AUC of the index for "buys in the next 45 days" among
+customers active in the 90 days before the cutoff. With ``--demo PATH`` (an ingested demo world,
+e.g. from ``luopan demo``), the weekly index of every region × home-channel segment around the
+planted churn wave, and whether the shipped rule (below 65 for 3 consecutive weeks) fires.
 
 Run: .venv/bin/python benchmarks/clv.py [--sizes 100000 1000000] [--no-churn] [--no-results]
      [--demo PATH]
@@ -142,6 +143,13 @@ def machine() -> str:
     )
 
 
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def run(sizes: list[int]) -> list[dict[str, Any]]:
     cases: list[tuple[str, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
     cd = cdnow_arrays()
@@ -224,6 +232,7 @@ def churn_runs() -> list[tuple[str, Any]]:
             }
         )
         runs.append(("UCI Online Retail", occ, "2011-08-31"))
+    HEALTH_AUC.extend(health_auc(runs))
     out = []
     for name, occ, cutoff in runs:
         for model in MODELS:
@@ -255,6 +264,46 @@ BOOSTING: dict[str, Any] = {}
 VALIDATION: dict[tuple[str, str], tuple[str, float]] = {}
 #: the previous session's figures (boosting on the 15 original features), for old vs new
 PREVIOUS = {"CDNOW sample": (0.7918, 0.0204), "UCI Online Retail": (0.7466, 0.0284)}
+
+
+#: the index before 2026-11-30 (Pareto/NBD P(alive) + Laplace trends), same protocol
+PREVIOUS_HEALTH_AUC = {
+    ("CDNOW sample", "1997-06-30"): 0.5628,
+    ("CDNOW sample", "1997-09-30"): 0.5046,
+    ("UCI Online Retail", "2011-06-30"): 0.3932,
+    ("UCI Online Retail", "2011-08-31"): 0.4006,
+}
+
+
+HEALTH_CUTOFFS = {
+    "CDNOW sample": ("1997-06-30", "1997-09-30"),
+    "UCI Online Retail": ("2011-06-30", "2011-08-31"),
+}
+HEALTH_AUC: list[tuple[str, str, int, float, float]] = []
+
+
+def health_auc(runs: list[tuple[str, Any, str]]) -> list[tuple[str, str, int, float, float]]:
+    """AUC of the health index for a purchase in the next 45 days, customers active in 90 days."""
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    from luopan.engines.customers.health import health_index
+
+    out = []
+    for name, occ, _ in runs:
+        for cut in map(pd.Timestamp, HEALTH_CUTOFFS[name]):
+            day = pd.to_datetime(occ["day"]).dt.normalize()
+            customer = occ["customer"].astype(str)
+            h = health_index(occ[["customer", "day", "amount"]], cut).customers
+            past = day <= cut
+            last = day[past].groupby(customer[past]).max()
+            active = last.index[last > cut - pd.Timedelta(days=90)]
+            later = (day > cut) & (day <= cut + pd.Timedelta(days=45)) & (occ["amount"] >= 0)
+            frame = h.loc[h.index.isin(active)]
+            auc = roc_auc_score(frame.index.isin(customer[later].unique()), frame["health"])
+            out.append((name, f"{cut:%Y-%m-%d}", len(frame), auc, float(frame["health"].mean())))
+            print(f"health index AUC {name} {cut:%Y-%m-%d}: {auc:.4f} ({len(frame)} active)")
+    return out
 
 
 def health_run(root: Path) -> dict[str, Any]:
@@ -370,6 +419,7 @@ def write_results(
         "",
         f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- machine: {machine()} (shared with other jobs: compare CPU-s, not wall)",
+        f"- load average (1, 5, 15 min) when the results were written: {load_average()}",
         f"- command: `{cmd}`",
         "- data: synthetic customers drawn from the BG/NBD process with the CDNOW parameters, "
         "T ~ U(26, 39) weeks, continuous time; fit includes luopan's standard errors",
@@ -431,6 +481,20 @@ def write_results(
                 f"{new['auc']:.4f} / {new['ece']:.4f} | {vs[0]} | {vb[1]:.4f} | {vs[1]:.4f} |"
             )
         lines += ["", f"Reliability curves: {picture}"]
+    if HEALTH_AUC:
+        lines += [
+            "",
+            "User health index (luopan/engines/customers/health.py, formula of 2026-11-30): AUC "
+            "for a purchase in the next 45 days among customers active in the 90 days before "
+            "the cutoff (higher index = more likely to buy), against the previous formula "
+            "(Pareto/NBD P(alive) + Laplace trends) on the same protocol:",
+            "",
+            "| data | cutoff | active customers | AUC | previous AUC | mean index |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for name, cut, n, auc, mean in HEALTH_AUC:
+            prev = PREVIOUS_HEALTH_AUC.get((name, cut), float("nan"))
+            lines.append(f"| {name} | {cut} | {n:,} | {auc:.4f} | {prev:.4f} | {mean:.1f} |")
     if health:
         wide, planted = health["wide"], health["planted"]
         start, end = health["wave"]
@@ -440,9 +504,10 @@ def write_results(
             f"User health index on the demo world (weekly mean over customers active in 90 "
             f"days; planted churn wave in {planted}, {start:%Y-%m-%d} to {end:%Y-%m-%d}, "
             f"{health['n_churned']} members churned; {health['cpu']:.1f} CPU-s for "
-            f"{wide.shape[1]} weeks). Formula: luopan/engines/customers/health.py (the rhythm "
-            "component is now the Pareto/NBD P(alive)). The previous formula measured 83.1 "
-            "before and 78.5–79.2 two to five weeks after the wave in the planted segment.",
+            f"{wide.shape[1]} weeks). Formula of 2026-11-30: luopan/engines/customers/health.py "
+            "(silence against the own gap, loyalty gated by it). The Pareto/NBD version "
+            "measured 81.4–82.1 before and 76.2–77.1 from two weeks after the wave in the "
+            "planted segment (run of 2026-11-30 16:17 UTC).",
             "",
             "| week | " + " | ".join(f"{c:%m-%d}" for c in wide.columns) + " |",
             "|---|" + "---:|" * wide.shape[1],

@@ -68,8 +68,8 @@ BACKFILL_SERIES_PERIODS = 26  # half a year of weekly engine-series values in a 
 
 
 def _lookback(rule: Rule) -> int:
-    """Periods a routine (not backfill) run evaluates. An engine series costs a model fit per
-    period (the health index: a BG/NBD fit per week), and a threshold-like condition needs
+    """Periods a routine (not backfill) run evaluates. An engine series costs a pass over the
+    customers' history per period (the health index: one per week), and a threshold-like condition needs
     only the streak and the cool-down, so those rules look back ``for + cooldown + 1``
     periods; others the fixed look-back of their grain (room for baselines)."""
     from luopan.decisions.series import SERIES_HOOKS
@@ -83,8 +83,8 @@ def _start(rule: Rule, now: dt.datetime, *, backfill: bool) -> dt.date | None:
     """First day a run evaluates ``rule`` on (None: the whole history).
 
     A backfill takes a catalog metric's whole history, but an engine series only its last
-    ``BACKFILL_SERIES_PERIODS`` periods: each period of it costs a model fit (the health index:
-    a BG/NBD fit per week, ~20 s on 50k members), so two years would take most of an hour.
+    ``BACKFILL_SERIES_PERIODS`` periods: each period of it costs a pass over every customer's
+    history (the health index: one per week), so two years would cost ~100 passes.
     """
     from luopan.decisions.series import SERIES_HOOKS
 

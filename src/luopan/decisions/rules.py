@@ -24,7 +24,8 @@ per grain, as a ratio), ``benchmark`` (value op a benchmark number). ``freshness
 the sources instead of a metric.
 
 ``metric`` names a catalog metric or an engine series (``luopan.decisions.series``: the user
-health index, which needs a BG/NBD fit per week and so cannot be a catalog aggregation). A
+health index, a per-customer score over each customer's own history, which a catalog
+aggregation cannot express). A
 ``playbook`` action names a playbook of ``luopan.decisions.playbooks`` (shipped, or in the
 workspace's ``playbooks/``); an unknown name is reported with the rules file and line.
 """

@@ -1,10 +1,10 @@
 """Engine series: metrics a rule can watch that the catalog cannot express (the documented hook).
 
 The catalog compiles metrics to warehouse aggregations (Ibis). The **user health index** is not
-one: each weekly value needs a BG/NBD model fitted at that week's cutoff
-(``luopan.engines.customers.health``: rhythm against the customer's own expected gap between
-purchases, frequency and spend trends, complaints). So a rule whose ``metric`` is a key of
-``SERIES_HOOKS`` is evaluated on the series the hook computes, exactly as on a catalog metric
+one: each weekly value scores every member from their own purchase history up to that week's
+cutoff (``luopan.engines.customers.health``: silence against the customer's own expected gap
+between purchases, repeat purchases, frequency and spend trends, complaints). So a rule whose
+``metric`` is a key of ``SERIES_HOOKS`` is evaluated on the series the hook computes, exactly as on a catalog metric
 (same ``grain``, ``by``, ``for``, cool-down; the hook's frame has ``period``, the ``by``
 columns and ``value``). A catalog metric of the same name wins over a hook.
 
@@ -120,8 +120,8 @@ def health_index_series(
         )
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # a model that cannot fit
         raise InsufficientDataError(
-            f"health_index: the BG/NBD model cannot be fitted on these purchases ({exc})",
-            fix="the health index needs months of repeat purchases by many members",
+            f"health_index: the index cannot be computed on these purchases ({exc})",
+            fix="the health index needs months of purchases by many members",
         ) from None
     if table.empty:
         return pd.DataFrame(columns=["period", *by, "value"])
