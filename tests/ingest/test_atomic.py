@@ -109,6 +109,10 @@ def test_sigkill_at_any_moment_is_all_or_nothing(tmp_path: Path) -> None:
         child.wait(30)
         if not ws.warehouse_path.exists():
             continue
+        tables = {r[0] for r in query(ws, "SELECT table_name FROM information_schema.tables")}
+        if "_loads" not in tables:  # killed while creating the schema: all tables or none
+            assert not tables & {"orders", "order_lines", "_quarantine"}, tables
+            continue
         c = counts(ws)
         # each file is all or nothing, and the history agrees with the tables
         assert c["orders"] in (0, 60_000)

@@ -115,8 +115,15 @@ def _id(col: str) -> ParsePlan:
     # number in scientific notation; everything else (wrappers, spaces, dots) takes the rules.
     plain = f"regexp_full_match({col}, '[0-9A-Za-z][0-9A-Za-z_:/#-]*')"
     sci = f"((contains({col}, 'e') OR contains({col}, 'E')) AND regexp_full_match({col}, '[0-9]+[eE]-?[0-9]+'))"
+    # Numeric order ids (most of them) skip the regular expression: a string starting with
+    # 1-9 that prints back as itself from UBIGINT is all digits, so plain and not scientific.
+    # (The first-character test keeps failing casts, which are slow, off letter codes.)
+    digits = (
+        f"({col} >= '1' AND {col} < ':' AND CAST(try_cast({col} AS UBIGINT) AS VARCHAR) = {col})"
+    )
     fast = (
-        f"(CASE WHEN {col} IN ('null', 'NULL', 'None') THEN NULL "
+        f"(CASE WHEN {digits} THEN {col} "
+        f"WHEN {col} IN ('null', 'NULL', 'None') THEN NULL "
         f"WHEN {plain} THEN CASE WHEN {sci} THEN NULL ELSE {col} END END)"
     )
     floaty = (

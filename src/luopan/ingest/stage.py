@@ -4,10 +4,12 @@
 parsed by its fast tier (see :mod:`parse`), then repairs, column by column, only the rows the
 fast tier could not type, with the exact rules and their reasons. ``check_stage`` then marks
 rows that break the contract (required values, ranges, timestamps in the future, keys repeated
-within the batch, references to rows that do not exist): one scan counts every check, and only
-checks that fail somewhere get a column, filled for the failing rows alone. Everything runs
-inside DuckDB over whole tables. Only generated identifiers reach the SQL text; every value
-taken from a preset or config (constants, value maps, salt, clock) is a bound parameter.
+within the batch, references to rows that do not exist): a few whole-table scans count every
+check, and only checks that fail somewhere get a column, filled for the failing rows alone.
+:func:`stage_select` is also the SELECT of the one-pass tier (:mod:`luopan.ingest.fast`).
+Everything runs inside DuckDB over whole tables. Only generated identifiers reach the SQL
+text; every value taken from a preset or config (constants, value maps, salt, clock) is a bound
+parameter.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from luopan.ingest.mapping import ResolvedOutput
 from luopan.ingest.parse import ParsePlan, exact_select, hash_expr, parse_plan
 from luopan.tables import TABLES, duckdb_type
 
-__all__ = ["Stage", "bind", "build_stage", "check_stage"]
+__all__ = ["Stage", "bind", "build_stage", "check_stage", "stage_select"]
 
 _WS = "' ' || chr(9) || chr(10) || chr(13) || chr(12288) || chr(160)"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -103,24 +105,23 @@ def _column_plan(out: ResolvedOutput, column: str, p: _Params, tz: str) -> Parse
     return parse_plan(col.kind, raw, tz=tz)
 
 
-def build_stage(
-    con: duckdb.DuckDBPyConnection,
-    raw_table: str,
-    out: ResolvedOutput,
-    *,
-    name: str,
-    tz: str,
-    salt: str,
-) -> Stage:
-    """Create temp table ``name``: typed canonical columns, ``_line``, raw cells, parse errors."""
+def stage_select(
+    out: ResolvedOutput, *, name: str, tz: str, salt: str, lines: bool
+) -> tuple[str, dict[str, ParsePlan], dict[str, Any]]:
+    """The fast-tier SELECT over a relation of raw cells, without its closing ``source)``.
+
+    It yields the typed canonical columns (no derived ones) and ``_r``, one bit per parsed
+    column whose present cell the fast tier left untyped; ``_line`` is passed through when
+    ``lines``. Also returns the columns with exact rules, in bit order, and the values the
+    SELECT binds (parameter names are prefixed by the stage ``name``).
+    """
     p = _Params(f"{name}_p")
     p.values["salt"] = salt
-    table = out.table
-    inner = ["_line"]
-    outer = ["_line"]
+    inner = ["_line"] if lines else []
+    outer = ["_line"] if lines else []
     repairs: dict[str, ParsePlan] = {}
     flags: list[str] = []
-    for column in table.column_names:
+    for column in out.table.column_names:
         if column in out.spec.derive:
             continue
         plan = _column_plan(out, column, p, tz)
@@ -136,15 +137,27 @@ def build_stage(
     if len(repairs) > 62:
         raise ValueError("more than 62 parsed columns in one output")
     outer.append(f"CAST({' + '.join(flags) or '0'} AS BIGINT) AS _r")
+    select = f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM "
+    return select, repairs, p.values
+
+
+def build_stage(
+    con: duckdb.DuckDBPyConnection,
+    raw_table: str,
+    out: ResolvedOutput,
+    *,
+    name: str,
+    tz: str,
+    salt: str,
+) -> Stage:
+    """Create temp table ``name``: typed canonical columns, ``_line``, raw cells, parse errors."""
+    select, repairs, params = stage_select(out, name=name, tz=tz, salt=salt, lines=True)
     # The parse is the costly part (a second pass would cost more than this one copy), so
     # the typed rows are materialized once and everything after reads the temp table.
-    sql = (
-        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(outer)} "
-        f"FROM (SELECT {', '.join(inner)} FROM {raw_table})"
-    )
-    con.execute(sql, bind(sql, p.values))
-    stage = Stage(name, out, {}, p.values)
-    stage.error_columns.update(_repair(con, name, raw_table, out, repairs, p.values))
+    sql = f"CREATE OR REPLACE TEMP TABLE {name} AS {select}{raw_table})"
+    con.execute(sql, bind(sql, params))
+    stage = Stage(name, out, {}, params)
+    stage.error_columns.update(_repair(con, name, raw_table, out, repairs, params))
     for column in out.spec.derive:  # only row_number today
         key = ", ".join(f'"{k}"' for k in out.table.key if k != column)
         con.execute(
@@ -213,11 +226,15 @@ def _grouped(name: str, out: ResolvedOutput, error_cols: list[str]) -> str:
     return f"SELECT {', '.join(parts)} FROM {name} GROUP BY {keys}"
 
 
-def _checks(stage: Stage, batch_tables: dict[str, str]) -> list[tuple[str, str, str]]:
-    """(check column, SQL condition of a failing row, reason SQL, concerned column) list."""
+def _checks(
+    stage: Stage, batch_tables: dict[str, str]
+) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+    """(check column, SQL condition of a failing row, concerned column) list, and for the
+    reference checks the query counting their failing rows (an anti join)."""
     table = stage.output.table
     out = stage.output
     checks: list[tuple[str, str, str]] = []
+    anti: dict[str, str] = {}
     for col in table.columns:
         if col.required and col.name not in out.spec.derive:
             cond = f'"{col.name}" IS NULL'
@@ -249,15 +266,19 @@ def _checks(stage: Stage, batch_tables: dict[str, str]) -> list[tuple[str, str, 
         if ref.table in batch_tables:
             sources.append(f"SELECT {cols} FROM {batch_tables[ref.table]}")
         present = " AND ".join(f's."{c}" IS NOT NULL' for c in ref.columns)
+        union = " UNION ALL ".join(sources)
         checks.append(
             (
                 f"_c_ref_{ref.table}",
-                f"{present} AND NOT EXISTS (SELECT 1 FROM ({' UNION ALL '.join(sources)}) r "
-                f"WHERE {on})",
+                f"{present} AND NOT EXISTS (SELECT 1 FROM ({union}) r WHERE {on})",
                 ref.columns[0],
             )
         )
-    return checks
+        # counted apart with a plain anti join: cheaper than the correlated NOT EXISTS
+        anti[f"_c_ref_{ref.table}"] = (
+            f"SELECT count(*) FROM {stage.name} s ANTI JOIN ({union}) r ON {on} WHERE {present}"
+        )
+    return checks, anti
 
 
 def _reason(check: str, stage: Stage) -> str:
@@ -288,7 +309,8 @@ def check_stage(
 ) -> None:
     """Add a check column ``_c_*`` (reason text) for every check some row fails.
 
-    One scan counts every check; only checks some row fails get a column, filled for those
+    A plain scan counts the row checks, an anti join each reference check and a grouping on
+    the key hash the repeated keys; only checks some row fails get a column, filled for those
     rows alone.
 
     Args:
@@ -297,29 +319,36 @@ def check_stage(
             references may point at rows loaded in the same batch (orders of a line-level file).
         params: bound values those views need, if any.
     """
-    checks = _checks(stage, batch_tables)
+    checks, anti = _checks(stage, batch_tables)
+    row_checks = [c for c in checks if c[0] not in anti]
     keys = ", ".join(f'"{k}"' for k in stage.output.table.key)
-    # One scan: group by key hash (parallel); the number of groups is the number of distinct
-    # keys unless two keys share a hash, which only sends us to the exact check.
-    per_group = "".join(f", count_if({cond}) AS k{i}" for i, (_, cond, _) in enumerate(checks))
-    counts_sql = (
-        "SELECT sum(n), count(*)"
-        + "".join(f", sum(k{i})" for i in range(len(checks)))
-        + f" FROM (SELECT count(*) AS n{per_group} "
-        + f"FROM (SELECT *, hash({keys}) AS _h FROM {stage.name} s) s GROUP BY _h)"
-    )
+    # The row checks are counted in one plain scan, repeated keys by grouping on the key hash
+    # (parallel; the number of groups is the number of distinct keys unless two keys share a
+    # hash, which only sends us to the exact check). Two scans cost less than one that also
+    # keeps every check's count in each of millions of groups.
+    counts_sql = "SELECT count(*)" + "".join(f", count_if({cond})" for _, cond, _ in row_checks)
+    counts_sql += f" FROM {stage.name} s"
     values = {**(params or {}), **stage.params, "now": now}
     counts = con.execute(counts_sql, bind(counts_sql, values)).fetchone()
     assert counts is not None
+    groups = con.execute(
+        f"SELECT count(*) FROM (SELECT hash({keys}) AS _h FROM {stage.name} GROUP BY _h)"
+    ).fetchone()
+    assert groups is not None
+    failing = dict(zip((c[0] for c in row_checks), counts[1:], strict=True))
+    for check, sql in anti.items():
+        found = con.execute(sql, bind(sql, values)).fetchone()
+        failing[check] = found[0] if found else 0
     name = stage.name
-    for (check, cond, concerned), n in zip(checks, counts[2:], strict=True):
+    for check, cond, concerned in checks:
+        n = failing[check]
         if not n:
             continue
         con.execute(f"ALTER TABLE {name} ADD COLUMN {check} VARCHAR")
         sql = f"UPDATE {name} s SET {check} = $reason WHERE {cond}"
         con.execute(sql, bind(sql, {**values, "reason": _reason(check, stage)}))
         stage.error_columns[check] = concerned
-    stage.keys_unique = (counts[0] or 0) == counts[1]
+    stage.keys_unique = counts[0] == groups[0]
     if not stage.keys_unique:  # equal key hashes: some key may repeat (exact check below)
         stage.keys_unique = not _mark_duplicate_keys(con, stage)
 

@@ -103,11 +103,18 @@ class Warehouse:
         self.close()
 
     def ensure_schema(self) -> None:
-        """Create the canonical tables and the bookkeeping tables if missing."""
-        for table in TABLES.values():
-            self.con.execute(table.ddl())
-        self.con.execute(_LOADS_DDL)
-        self.con.execute(_QUARANTINE_DDL)
+        """Create the canonical tables and the bookkeeping tables if missing, in one transaction
+        (a process killed while creating them leaves all of them or none)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for table in TABLES.values():
+                self.con.execute(table.ddl())
+            self.con.execute(_LOADS_DDL)
+            self.con.execute(_QUARANTINE_DDL)
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
 
     def loaded(self, source: str) -> dict[str, LoadRecord]:
         """Latest load per file of a source, and every fingerprint loaded for it."""

@@ -79,6 +79,9 @@ def _blank_lines(path: Path) -> list[int]:
 def _csv_reject(
     line: int, col: int | None, etype: str, raw: str | None, msg: str, n: int
 ) -> Reject:
+    # DuckDB's csv_line may carry the line break before or after the record (seen with CRLF
+    # files); it is not part of the record, and counting it would shift the lines after it.
+    raw = raw.strip("\r\n") if raw is not None else None
     if etype in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
         m = re.search(r"Found:\s*(\d+)", msg)
         found = m.group(1) if m else ("fewer" if etype == "MISSING COLUMNS" else "more")
@@ -118,24 +121,40 @@ def _load_csv(
     raw_headers, header_lines, delim = _read_header(src, delimiter)
     if len(delim) != 1 or delim in '"\r\n':
         raise SourceError(f"{src}: invalid delimiter {delim!r}", fix="use one of , ; | or a tab")
-    rejects_t, scans_t = f"{table}__rj", f"{table}__rs"
-    cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(raw_headers))) + "}"
+    relation = csv_relation(table, len(raw_headers), header_lines)
     con.execute(
-        f"CREATE TEMP TABLE {_ident(table + '__s')} AS SELECT * FROM read_csv($path, "
-        f"header=false, skip={header_lines}, columns={cols}, delim=$delim, quote='\"', "
-        f"escape='\"', auto_detect=false, store_rejects=true, rejects_table='{rejects_t}', "
-        f"rejects_scan='{scans_t}', max_line_size=16777216, buffer_size=33554432)",
+        f"CREATE TEMP TABLE {_ident(table + '__s')} AS SELECT * FROM {relation}",
         {"path": str(src), "delim": delim},
     )
+    return raw_headers, header_lines, csv_rejects(con, table)
+
+
+def csv_relation(table: str, n: int, header_lines: int) -> str:
+    """``read_csv`` of ``n`` raw text columns ``c0..`` (binds ``$path``, ``$delim``); rejected
+    lines go to the tables that :func:`csv_rejects` reads for ``table``."""
+    rejects_t, scans_t = _ident(f"{table}__rj").strip('"'), _ident(f"{table}__rs").strip('"')
+    cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
+    return (
+        f"read_csv($path, header=false, skip={int(header_lines)}, columns={cols}, delim=$delim, "
+        f"quote='\"', escape='\"', auto_detect=false, store_rejects=true, "
+        f"rejects_table='{rejects_t}', rejects_scan='{scans_t}', max_line_size=16777216, "
+        "buffer_size=33554432)"
+    )
+
+
+def csv_rejects(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[Any, ...]]:
+    """One row per rejected record of the last :func:`csv_relation` read (then dropped):
+    byte position of its line, column, error type, line text, message."""
+    rejects_t, scans_t = _ident(f"{table}__rj"), _ident(f"{table}__rs")
     bad = con.execute(
         "SELECT line_byte_position, first(column_idx ORDER BY byte_position), "
         "first(error_type ORDER BY byte_position), first(csv_line), "
-        f"first(error_message ORDER BY byte_position) FROM {_ident(rejects_t)} "
+        f"first(error_message ORDER BY byte_position) FROM {rejects_t} "
         "GROUP BY line_byte_position ORDER BY line_byte_position"
     ).fetchall()
-    con.execute(f"DROP TABLE IF EXISTS {_ident(rejects_t)}")
-    con.execute(f"DROP TABLE IF EXISTS {_ident(scans_t)}")
-    return raw_headers, header_lines, bad
+    con.execute(f"DROP TABLE IF EXISTS {rejects_t}")
+    con.execute(f"DROP TABLE IF EXISTS {scans_t}")
+    return bad
 
 
 def _read_csv(

@@ -1,0 +1,106 @@
+"""Warehouse-side steps of one batch: duplicate rows, good-row views, upserts, customers
+created from orders, and the quarantine file. :mod:`luopan.ingest.pipeline` runs them in order,
+the writes inside its one transaction. Only generated identifiers reach the SQL text; values
+are bound parameters.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from luopan.ingest.quarantine import QuarantineRow
+from luopan.ingest.readers import RawFile
+from luopan.ingest.stage import Stage, bind
+from luopan.workspace import Workspace
+
+__all__ = [
+    "create_customers",
+    "dedupe_raw",
+    "drop_stages",
+    "good_view",
+    "upsert",
+    "write_quarantine",
+]
+
+
+def dedupe_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> list[tuple[int, int]]:
+    """Drop exact duplicate data rows; returns (line, first line) for each dropped row."""
+    cols = ", ".join(f'"c{i}"' for i in range(len(raw.headers)))
+    row = con.execute(  # GROUP BY runs in parallel; count(DISTINCT) does not
+        f"SELECT count(*), (SELECT count(*) FROM (SELECT hash({cols}) AS h FROM {raw.table} "
+        f"GROUP BY h)) FROM {raw.table}"
+    ).fetchone()
+    assert row is not None
+    if row[0] == row[1]:
+        return []
+    dups = con.execute(
+        f"""SELECT _line, first_line FROM (
+              SELECT _line, min(_line) OVER (PARTITION BY {cols}) AS first_line FROM {raw.table})
+            WHERE _line <> first_line ORDER BY _line"""
+    ).fetchall()
+    if dups:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {raw.table} AS SELECT * FROM {raw.table}
+                QUALIFY row_number() OVER (PARTITION BY {cols} ORDER BY _line) = 1
+                ORDER BY _line"""
+        )
+    return [(int(a), int(b)) for a, b in dups]
+
+
+def drop_stages(con: duckdb.DuckDBPyConnection, stages: list[Stage]) -> None:
+    for stage in stages:
+        con.execute(f"DROP VIEW IF EXISTS {stage.name}_good")
+        con.execute(f"DROP TABLE IF EXISTS {stage.name}")
+
+
+def good_view(con: duckdb.DuckDBPyConnection, stage: Stage) -> str:
+    name = f"{stage.name}_good"
+    cond = " AND ".join(f'"{c}" IS NULL' for c in stage.error_columns) or "TRUE"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {stage.name} WHERE {cond}")
+    return name
+
+
+def upsert(con: duckdb.DuckDBPyConnection, stage: Stage, good: str, lineage: dict[str, Any]) -> int:
+    table = stage.output.table
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    keys = " AND ".join(f't."{k}" = g."{k}"' for k in table.key)
+    if con.execute(f'SELECT EXISTS (SELECT 1 FROM "{table.name}")').fetchone() == (True,):
+        sql = f'DELETE FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM {good} g WHERE {keys})'
+        con.execute(sql, bind(sql, lineage))
+    sql = (
+        f'INSERT INTO "{table.name}" ({cols}, _source, _batch_id, _loaded_at, _line) '
+        f"SELECT {cols}, $source, $batch, $loaded, _line FROM {good}"
+    )
+    n = con.execute(sql, bind(sql, lineage)).fetchone()
+    return int(n[0]) if n else 0
+
+
+def create_customers(con: duckdb.DuckDBPyConnection, good: str, lineage: dict[str, Any]) -> int:
+    sql = f"""INSERT INTO customers (customer_id, first_seen_at, acquisition_channel,
+                                   _source, _batch_id, _loaded_at, _line)
+            SELECT customer_id, min(ordered_at), arg_min(channel, ordered_at),
+                   $source, $batch, $loaded, min(_line)
+            FROM {good} g
+            WHERE customer_id IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = g.customer_id)
+            GROUP BY customer_id"""
+    n = con.execute(sql, bind(sql, lineage)).fetchone()
+    return int(n[0]) if n else 0
+
+
+def write_quarantine(
+    ws: Workspace, source: str, batch: str, rel: str, qrows: list[QuarantineRow]
+) -> Path:
+    folder = ws.quarantine_dir / source
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{batch}.csv"
+    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["file", "line", "table", "column", "header", "value", "kind", "reason", "fix"])
+        for q in qrows:
+            w.writerow([rel, q.line, q.table, q.column, q.header, q.value, q.kind, q.reason, q.fix])
+    return out
