@@ -4,10 +4,14 @@ Targets (issue 12): <= 10 s for the funnel and <= 15 s for the retention table a
 on 2 cores. The events are generated with DuckDB SQL into a git-ignored Parquet file
 (``benchmarks/_data/funnels_<N>.parquet``, reused when present): sessions of 1-4 steps
 (view -> add_to_cart -> checkout -> pay, 50/20/10/20%), N/50 users, 180 days, seconds between
-steps 5-600 s. Timings are wall clock of the engine call (query + materialization), the file
-being read through a DuckDB view. Usage::
+steps 5-600 s. The events are then loaded, in generation order (neither by user nor by time),
+into a DuckDB table ``events`` in ``funnels_<N>.duckdb`` next to it: that is how the luopan
+warehouse holds them (a native table, rows in load order). Each engine call is timed twice,
+wall clock and process CPU seconds (DuckDB's threads run in-process), with the 1-minute load
+average read just before it. ``--data-dir`` (or ``LUOPAN_BENCH_DATA``) moves the cache, e.g.
+to /tmp. Usage::
 
-    .venv/bin/python benchmarks/funnels.py --events 10000000 [--threads 2] [--no-results]
+    .venv/bin/python benchmarks/funnels.py --events 10000000 [--threads 2] [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ import argparse
 import datetime as dt
 import os
 import platform
+import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import ibis
@@ -27,10 +33,34 @@ from luopan.engines.funnels import funnel
 from luopan.engines.funnels.retention import retention
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "_data"
+DATA = Path(os.environ.get("LUOPAN_BENCH_DATA", HERE / "_data"))
 RESULTS = HERE / "RESULTS.md"
 SECTION = "## funnels (benchmarks/funnels.py)"
 STEPS = ["view", "add_to_cart", "checkout", "pay"]
+NOTES = [
+    "- retention plan (since 2026-11-30): one hash aggregation for the distinct (user, week) "
+    "pairs, one per user (first and last week), one hash join, all counts returned by a single "
+    "query; no window, no sort of the events. Before, four queries each redid the distinct "
+    "and joined on an inequality.",
+    "- funnel plan: unchanged, one backward window pass per step (rows of steps j and j+1, "
+    "partitioned by user, ordered by time) and a row_number to pick each user's path. The "
+    "time is DuckDB's partitioned window sort: at 10M events, one pass over the 7.5M view + "
+    "cart rows costs about 3 s CPU alone (a bare row_number about 2 s, integer user keys save "
+    "about 20%), so the plan cannot reach 10 s at 100M on 2 cores. Tried and measured slower "
+    "or equal: first_value IGNORE NULLS, a reversed running min, row_number + equi-join "
+    "lookups, DuckDB list lambdas (list_filter capturing a column: +2.7 s CPU per chain at "
+    "10M). ASOF joins are not compiled for Spark by Ibis 12.",
+    "- tried for the funnel and not kept: an exact jump search with hash joins only (per "
+    "user, follow the greedy chain of a candidate entry by per-step min-time joins; chains "
+    "are monotone, so when step r+1 is missed the next candidate is the first entry at or "
+    "after (its step r+1 time) - window; 30% / 69% / 91% / 98% of users settle after 1 / 2 / 3 "
+    "/ 4 rounds here). It gave the same paths at 10M but took 11.0 s CPU against 10.4 s for "
+    "the window plan: each round must re-join the unsettled users' events, and materializing "
+    "them costs as much as the sorts it avoids.",
+    "- what would meet the target: a one-pass per-user fold (ClickHouse windowFunnel) or an "
+    "ASOF join, neither expressible in Ibis on both DuckDB and Spark today; or events kept "
+    "clustered by user in the warehouse so the window sorts become cheap.",
+]
 
 
 def generate(n: int) -> Path:
@@ -65,6 +95,27 @@ def generate(n: int) -> Path:
     return path
 
 
+def warehouse_file(n: int) -> Path:
+    """The events as the warehouse holds them: a native DuckDB table, in load order."""
+    path = DATA / f"funnels_{n}.duckdb"
+    if path.is_file():
+        return path
+    parquet = generate(n)
+    tmp = path.with_suffix(".duckdb.tmp")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"CREATE TABLE events AS SELECT * FROM read_parquet('{parquet}')")
+    con.close()
+    tmp.rename(path)
+    return path
+
+
+def cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def machine() -> str:
     mem = ""
     try:
@@ -90,68 +141,104 @@ def write_results(lines: list[str]) -> None:
     RESULTS.write_text(text, encoding="utf-8")
 
 
-def run(n: int, threads: int) -> tuple[int, float, float, float, str]:
+Timing = tuple[float, float, float]  # wall s, CPU s, load average at start
+
+
+def timed(call: Any) -> tuple[Any, Timing]:
+    load = os.getloadavg()[0]
+    c, t = cpu_seconds(), time.perf_counter()
+    out = call()
+    return out, (time.perf_counter() - t, cpu_seconds() - c, load)
+
+
+def run(n: int, threads: int, repeat: int) -> tuple[int, float, list[Timing], list[Timing], str]:
     t = time.perf_counter()
-    path = generate(n)
+    path = warehouse_file(n)
     gen = time.perf_counter() - t
-    con = ibis.duckdb.connect(threads=threads)
-    con.raw_sql(f"CREATE VIEW events AS SELECT * FROM read_parquet('{path}')")
+    con = ibis.duckdb.connect(str(path), read_only=True, threads=threads)
+    got = con.raw_sql("SELECT current_setting('threads')").fetchone()
+    assert got is not None and int(got[0]) == threads, f"DuckDB threads {got}, wanted {threads}"
     events = con.table("events")
     rows = int(events.count().to_pyarrow().as_py())
-    t = time.perf_counter()
-    f = funnel(events, STEPS, window="14d")
-    t_funnel = time.perf_counter() - t
-    t = time.perf_counter()
-    r = retention(events, period="week", periods=8)
-    t_ret = time.perf_counter() - t
+    tf, tr = [], []
+    for _ in range(repeat):
+        f, tm = timed(lambda: funnel(events, STEPS, window="14d"))
+        tf.append(tm)
+        r, tm = timed(lambda: retention(events, period="week", periods=8))
+        tr.append(tm)
     con.disconnect()
     check = (
         f"funnel users {f.steps['users'].tolist()}, overall {f.overall():.3f}; "
-        f"{r.table['cohort_index'].nunique()} weekly cohorts"
+        f"{r.table['cohort_index'].nunique()} weekly cohorts, "
+        f"retained {int(r.table['retained'].sum()):,}"
     )
+    fmt = "; ".join
     print(
-        f"{rows:,} events: generate {gen:.1f}s, funnel {t_funnel:.2f}s, "
-        f"retention {t_ret:.2f}s | {check}",
+        f"{rows:,} events: data {gen:.1f}s | funnel "
+        + fmt(f"{w:.2f}s wall {c:.2f}s CPU (load {ld:.1f})" for w, c, ld in tf)
+        + " | retention "
+        + fmt(f"{w:.2f}s wall {c:.2f}s CPU (load {ld:.1f})" for w, c, ld in tr)
+        + f" | {check}",
         flush=True,
     )
-    return rows, gen, t_funnel, t_ret, check
+    return rows, gen, tf, tr, check
+
+
+def _cell(ts: list[Timing]) -> str:
+    return " / ".join(f"{w:.1f} ({c:.1f} CPU, load {ld:.1f})" for w, c, ld in ts)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=2, help="timed runs per engine call")
+    ap.add_argument("--data-dir", type=Path, help="cache of generated data (default _data)")
     ap.add_argument("--no-results", action="store_true", help="do not update RESULTS.md")
     args = ap.parse_args()
+    global DATA
+    if args.data_dir:
+        DATA = args.data_dir
+    DATA.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]
-    results = [run(n, args.threads) for n in args.events]
+    results = [run(n, args.threads, args.repeat) for n in args.events]
     if args.no_results:
         return 0
     big = [r for r in results if r[0] >= 90_000_000]
-    verdict = (
-        "**Verdict: not run at 100M.**"
-        if not big
-        else f"**Verdict: targets {'met' if big[0][2] <= 10 and big[0][3] <= 15 else 'NOT met'} "
-        f"at 100M events** (funnel {big[0][2]:.0f} s vs 10 s, retention {big[0][3]:.0f} s "
-        "vs 15 s)."
-    )
+    if big:
+        bf, br = min(w for w, _, _ in big[0][2]), min(w for w, _, _ in big[0][3])
+        verdict = (
+            f"**Verdict at 100M events (best wall of {args.repeat}, shared machine): funnel "
+            f"{bf:.0f} s vs 10 s ({'met' if bf <= 10 else 'NOT met'}), retention {br:.0f} s "
+            f"vs 15 s ({'met' if br <= 15 else 'NOT met'}).**"
+        )
+    else:
+        verdict = "**Verdict: not run at 100M in this run.**"
     lines = [
         verdict,
         "",
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-        f"- machine: {machine()}, DuckDB threads {args.threads}; load average at start "
-        f"{load:.1f} (the 2 cores are shared with other jobs)",
+        f"- machine: {machine()}, DuckDB threads {args.threads} (checked); load average at "
+        f"start {load:.1f} (the 2 cores are shared with other jobs: wall time is inflated, "
+        "CPU seconds less so)",
         f"- command: `.venv/bin/python benchmarks/funnels.py --events "
-        f"{' '.join(str(n) for n in args.events)}`",
+        f"{' '.join(str(n) for n in args.events)} --repeat {args.repeat}"
+        + (f" --data-dir {args.data_dir}" if args.data_dir else "")
+        + "`",
+        "- data: a native DuckDB table in load order, as the warehouse holds it (not sorted or "
+        "clustered by user or time)",
         "- targets: 4-step funnel ≤ 10 s, weekly retention ≤ 15 s at 100M events",
         "- no peer figure: DuckDB has no funnel function (ClickHouse windowFunnel is not "
         "available here)",
         "",
-        "| events | funnel (ordered, 14d) s | weekly retention s | events/s (funnel) | check |",
-        "|---:|---:|---:|---:|---|",
+        *NOTES,
+        "",
+        "| events | funnel (ordered, 14d): wall s (CPU s, load) per run | weekly retention: "
+        "wall s (CPU s, load) per run | check |",
+        "|---:|---|---|---|",
     ]
     for rows, _gen, tf, tr, check in results:
-        lines.append(f"| {rows:,} | {tf:.2f} | {tr:.2f} | {rows / tf:,.0f} | {check} |")
+        lines.append(f"| {rows:,} | {_cell(tf)} | {_cell(tr)} | {check} |")
     write_results(lines)
     print(f"wrote {RESULTS.relative_to(HERE.parent)}")
     return 0

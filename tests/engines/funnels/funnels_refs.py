@@ -139,7 +139,14 @@ def funnel_ref(
     return out
 
 
-def retention_ref(events: pd.DataFrame, period: str, kind: str, periods: int) -> pd.DataFrame:
+def retention_ref(
+    events: pd.DataFrame,
+    period: str,
+    kind: str,
+    periods: int,
+    start_events: list[str] | None = None,
+    return_events: list[str] | None = None,
+) -> pd.DataFrame:
     """cohort_index, period -> cohort_size, retained, unbounded_retained (NaN if unobserved)."""
     t = pd.to_datetime(events["event_time"])
     if period == "day":
@@ -149,19 +156,25 @@ def retention_ref(events: pd.DataFrame, period: str, kind: str, periods: int) ->
         p = (monday - pd.Timestamp("1970-01-05")).dt.days // 7
     else:
         p = t.dt.year * 12 + t.dt.month - 1
-    act = pd.DataFrame({"u": events["user_id"].to_numpy(), "p": p.to_numpy()}).drop_duplicates()
-    last = act["p"].max()
-    by_user = act.groupby("u")["p"].apply(set).to_dict()
+    act = pd.DataFrame({"u": events["user_id"].to_numpy(), "p": p.to_numpy()})
+    names = events["event_name"].to_numpy() if "event_name" in events else None
+    last = act["p"].max()  # the last period with any event, filtered or not
+
+    def periods_of(which: list[str] | None) -> dict:
+        rows = act if not which else act[pd.Series(names).isin(which).to_numpy()]
+        return rows.drop_duplicates().groupby("u")["p"].apply(set).to_dict()
+
+    starts, returns = periods_of(start_events), periods_of(return_events)
     cohorts: dict[int, list] = {}
-    for u, ps in by_user.items():
+    for u, ps in starts.items():
         for c in [min(ps)] if kind == "first_time" else sorted(ps):
             cohorts.setdefault(c, []).append(u)
     rows = []
     for c, users in sorted(cohorts.items()):
         for k in range(periods + 1):
             observed = c + k <= last
-            ret = sum(1 for u in users if c + k in by_user[u])
-            unb = sum(1 for u in users if any(q >= c + k for q in by_user[u]))
+            ret = sum(1 for u in users if c + k in returns.get(u, ()))
+            unb = sum(1 for u in users if any(q >= c + k for q in returns.get(u, ())))
             rows.append(
                 {
                     "cohort_index": c,

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -101,31 +102,95 @@ def retention(
             f"the events table has no column(s) {missing}",
             fix=f"available: {', '.join(events.columns)}",
         )
+    counts = _cohort_counts(events, period, kind, start_events, return_events, periods, value)
+    parts = counts.to_pandas()
+    sizes = _part(parts, "size", {"k": "c", "n": "size"})
+    exact = _part(parts, "exact", {"c": "c", "k": "k", "n": "n"})
+    unb = _part(parts, "unbounded", {"c": "c", "k": "m", "n": "n"})
+    rev = _part(parts, "revenue", {"c": "c", "k": "k", "v": "v"}) if value else None
+    lasts = parts.loc[parts["tag"] == "last", "k"].dropna()
+    last = int(lasts.max()) if len(lasts) else None
+    return RetentionResult(_assemble(sizes, exact, unb, rev, periods, last, period), period, kind)
+
+
+def _cohort_counts(
+    events: ir.Table,
+    period: str,
+    kind: str,
+    start_events: Sequence[str] | None,
+    return_events: Sequence[str] | None,
+    periods: int,
+    value: str | None,
+) -> ir.Table:
+    """Every count the cohort table needs, as one small tagged table from one query.
+
+    The plan is hash aggregations and one hash join, with no window and no sort of the
+    events: ``d`` = distinct (user, period) of the return events; the cohorts ``u`` (per
+    user the first start period for ``first_time``, every start period for ``recurring``);
+    ``d`` joined to ``u`` on the user gives each return's offset k. Rows: ``size`` (k =
+    cohort, n = users), ``exact`` (c, k, n), ``unbounded`` (c, k = furthest offset clipped
+    to ``periods``, n), ``revenue`` (c, k, v) and ``last`` (k = last period in the data).
+    """
     r = _names(events, return_events)
-    ret_cols: dict[str, Any] = {"ru": r.user_id, "p": period_index(r.event_time, period)}
-    rows = r.select(**ret_cols, v=r[value].cast("float64")) if value else None
-    rets = r.select(**ret_cols).distinct()
-    if list(start_events or []) == list(return_events or []):
-        starts = rets.select(uid=rets.ru, c=rets.p)  # one distinct pass serves both sides
+    d = r.select(uid=r.user_id, p=period_index(r.event_time, period).cast("int64")).distinct()
+    same = list(start_events or []) == list(return_events or [])
+    if same:
+        starts = d.select(uid=d.uid, c=d.p)  # one distinct pass serves both sides
     else:
         s = _names(events, start_events)
-        starts = s.select(uid=s.user_id, c=period_index(s.event_time, period)).distinct()
-    if kind == "first_time":
-        starts = starts.group_by("uid").aggregate(c=starts.c.min())
-    last = events.select(p=period_index(events.event_time, period)).p.max().to_pyarrow().as_py()
-    sizes = starts.group_by("c").aggregate(size=starts.uid.count()).to_pandas()
-    j = starts.join(rets, [starts.uid == rets.ru, rets.p >= starts.c])
-    j = j.mutate(k=j.p - j.c)
-    exact = j.filter(j.k <= periods).group_by(["c", "k"]).aggregate(n=j.uid.count()).to_pandas()
-    far = j.group_by(["uid", "c"]).aggregate(m=j.k.max())
-    far = far.mutate(m=far.m.clip(upper=periods))
-    unb = far.group_by(["c", "m"]).aggregate(n=far.uid.count()).to_pandas()
-    rev = None
-    if rows is not None:
-        jr = starts.join(rows, [starts.uid == rows.ru, rows.p >= starts.c])
+        starts = s.select(uid=s.user_id, c=period_index(s.event_time, period).cast("int64"))
+        starts = starts.distinct()
+    first_time = kind == "first_time"
+    if first_time and same:  # every return is at or after the first period: m = max(p)
+        u = d.group_by("uid").aggregate(c=d.p.min(), m=d.p.max())
+    elif first_time:
+        u = starts.group_by("uid").aggregate(c=starts.c.min())
+    else:
+        u = starts
+    on = [u.uid == d.uid] if first_time and same else [u.uid == d.uid, d.p >= u.c]
+    j = u.join(d, on)
+    j = j.select(uid=j.uid, c=j.c, k=j.p - j.c)
+
+    def tagged(t: ir.Table, tag: str, c: Any, k: Any, n: Any, v: Any = None) -> ir.Table:
+        return t.select(
+            tag=ibis.literal(tag),
+            c=ibis.literal(None, "int64") if c is None else c.cast("int64"),
+            k=k.cast("int64"),
+            n=ibis.literal(None, "int64") if n is None else n.cast("int64"),
+            v=ibis.literal(None, "float64") if v is None else v.cast("float64"),
+        )
+
+    ex = j.filter(j.k <= periods).group_by(["c", "k"]).aggregate(n=j.uid.count())
+    parts = [tagged(ex, "exact", ex.c, ex.k, ex.n)]
+    if first_time and same:
+        far = u.select(c=u.c, m=(u.m - u.c).clip(upper=periods))
+    else:
+        far = j.group_by(["uid", "c"]).aggregate(m=j.k.max().clip(upper=periods))
+    unb = far.group_by(["c", "m"]).aggregate(n=far.c.count())
+    parts.append(tagged(unb, "unbounded", unb.c, unb.m, unb.n))
+    sz = u.group_by("c").aggregate(n=u.uid.count())
+    parts.append(tagged(sz, "size", None, sz.c, sz.n))
+    if not return_events:  # d holds every period with an event
+        lst = d.aggregate(k=d.p.max())
+    else:
+        lst = events.aggregate(k=period_index(events.event_time, period).max())
+    parts.append(tagged(lst, "last", None, lst.k, None))
+    if value:
+        v = r[value].cast("float64")
+        rows = r.select(ru=r.user_id, p=period_index(r.event_time, period).cast("int64"), v=v)
+        cu = u.select("uid", "c")
+        jr = cu.join(rows, [cu.uid == rows.ru, rows.p >= cu.c])
         jr = jr.mutate(k=jr.p - jr.c)
-        rev = jr.filter(jr.k <= periods).group_by(["c", "k"]).aggregate(v=jr.v.sum()).to_pandas()
-    return RetentionResult(_assemble(sizes, exact, unb, rev, periods, last, period), period, kind)
+        rev = jr.filter(jr.k <= periods).group_by(["c", "k"]).aggregate(v=jr.v.sum())
+        parts.append(tagged(rev, "revenue", rev.c, rev.k, None, rev.v))
+    return ibis.union(*parts, distinct=False)
+
+
+def _part(parts: pd.DataFrame, tag: str, cols: dict[str, str]) -> pd.DataFrame:
+    """The rows of one tag, columns renamed (``cols``: tagged name -> name), counts as int."""
+    out = parts.loc[parts["tag"] == tag, list(cols)].rename(columns=cols)
+    ints = [c for c in out.columns if c != "v"]
+    return out.astype(dict.fromkeys(ints, "int64")).reset_index(drop=True)
 
 
 def _assemble(
