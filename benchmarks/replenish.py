@@ -16,6 +16,10 @@ Run from the repo root::
    sales × (L + R) × (1 + buffer)), both swept and compared at fill rate 97%.
 3. Speed: forecast + plan for ``--speed-series`` synthetic series × 730 days (seeded negative
    binomial around a weekly profile), and statsforecast's own AutoETS on the same series.
+4. ``--demo`` (alone; writes its own subsection): on the demo world (``--workspace`` or a fresh
+   seed-7 world), the store's recorded policy, its rule swept to equal fill, the naive policies
+   and luopan's, replayed on the reconstructed demand and compared at fill 97% (issue 9's first
+   acceptance point); the trade-off curves go to ``benchmarks/replenish_demo_tradeoff.svg``.
 """
 
 from __future__ import annotations
@@ -223,6 +227,315 @@ def speed(n: int) -> list[str]:
     ]
 
 
+# --- demo world: the recorded policy against luopan at equal fill (issue 9, first point) -----
+DEMO_SUB = "### Demo world: recorded policy vs luopan at equal fill"
+
+
+def demo_frames(ws_root: Path) -> dict:
+    """Read what ``demo_panels`` needs from an ingested demo workspace and its ground truth."""
+    import json
+
+    import ibis
+
+    con = ibis.duckdb.connect(str(ws_root / "warehouse.duckdb"), read_only=True)
+    o, ln = con.table("orders"), con.table("order_lines")
+    j = ln.join(o, "order_id").filter(o.channel.isin(["store", "meituan"]))
+    sales = (
+        j.group_by([j.store_id, j.sku, j.ordered_at.date().name("date")])
+        .aggregate(quantity=j.quantity.sum())
+        .to_pandas()
+    )
+    batch = float(j.quantity.mean().to_pyarrow().as_py())
+    inv = con.table("inventory").select("date", "store_id", "sku", "on_hand", "on_order")
+    ev = con.table("inventory_events")
+    w = ev.filter(ev.event_type == "waste")
+    waste = (
+        w.group_by([w.store_id, w.sku, w.occurred_at.date().name("date")])
+        .aggregate(quantity=-w.quantity.sum())
+        .to_pandas()
+    )
+    products = con.table("products").select("sku", "shelf_life_days").to_pandas()
+    prices = con.table("prices").select("date", "sku", "price").to_pandas()
+    inventory = inv.to_pandas()
+    con.disconnect()
+    truth = json.loads((ws_root / "ground_truth.json").read_text(encoding="utf-8"))
+    return {
+        "sales": sales,
+        "inventory": inventory,
+        "waste": waste,
+        "products": products,
+        "prices": prices,
+        "demand_truth": pd.read_parquet(ws_root / truth["demand_file"]),
+        "elasticities": pd.read_parquet(ws_root / truth["elasticities_file"]),
+        "truth": truth,
+        "batch": batch,
+    }
+
+
+def demo_world(path: Path | None) -> Path:
+    """An ingested demo workspace: ``path`` if given, else seed 7, 3,000 customers, 400 days."""
+    if path is not None:
+        return path
+    import tempfile
+
+    from luopan.demo import generate
+    from luopan.ingest.pipeline import ingest_workspace
+    from luopan.workspace import Workspace
+
+    root = Path(tempfile.mkdtemp(prefix="luopan-demo-")) / "w"
+    generate(root, seed=7, customers=3000, days=400, stores=6)
+    failed = [r.message for r in ingest_workspace(Workspace.open(root)) if r.status == "failed"]
+    if failed:
+        raise SystemExit(f"demo ingest failed: {failed}")
+    return root
+
+
+def svg_curves(curves: pd.DataFrame, recorded: dict, target: float, path: Path) -> None:
+    """Fill rate vs DOI and vs waste/sold, one line per policy, drawn as plain SVG (no
+    matplotlib or kaleido in the venv)."""
+    colors = {
+        "current_rule": "#d62728",
+        "naive": "#7f7f7f",
+        "naive_units": "#ff7f0e",
+        "luopan": "#1f77b4",
+    }
+    labels = {
+        "current_rule": "现行规则 current rule",
+        "naive": "朴素 naive ×(1+b)",
+        "naive_units": "朴素 naive +b units",
+        "luopan": "luopan",
+    }
+    panels = [
+        ("days_of_inventory", "库存天数 DOI (days)"),
+        ("waste_rate", "损耗/销量 waste / sold"),
+    ]
+    x0, x1 = 0.80, 1.0
+    pw, ph, ml, mt = 360, 260, 60, 40
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * (pw + ml) + 40}" height="{ph + mt + 90}" '
+        'font-family="WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif" font-size="11">',
+        '<rect width="100%" height="100%" fill="white"/>',
+    ]
+    for p, (kpi, title) in enumerate(panels):
+        ox = ml + p * (pw + ml + 20)
+        shown = curves[(curves["fill_rate"] >= x0)]
+        ymax = float(min(shown[kpi].max(), 4 * shown.loc[shown.policy == "luopan", kpi].max()))
+        ymax = max(ymax, recorded.get(kpi, 0) * 1.1, 1e-9)
+
+        def sx(v: float, ox: float = ox) -> float:
+            return ox + (v - x0) / (x1 - x0) * pw
+
+        def sy(v: float, ymax: float = ymax) -> float:
+            return mt + ph - min(v, ymax) / ymax * ph
+
+        out.append(
+            f'<rect x="{ox}" y="{mt}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>'
+        )
+        out.append(
+            f'<text x="{ox + pw / 2}" y="{mt - 12}" text-anchor="middle" font-size="13">{title}</text>'
+        )
+        for k in range(5):
+            xv = x0 + k * (x1 - x0) / 4
+            out.append(
+                f'<text x="{sx(xv)}" y="{mt + ph + 15}" text-anchor="middle">{xv:.0%}</text>'
+            )
+            yv = k * ymax / 4
+            out.append(f'<text x="{ox - 6}" y="{sy(yv) + 4}" text-anchor="end">{yv:.3g}</text>')
+        out.append(
+            f'<text x="{ox + pw / 2}" y="{mt + ph + 32}" text-anchor="middle">满足率 fill rate</text>'
+        )
+        out.append(
+            f'<line x1="{sx(target)}" y1="{mt}" x2="{sx(target)}" y2="{mt + ph}" stroke="#999" stroke-dasharray="4 3"/>'
+        )
+        for policy, g in curves.groupby("policy"):
+            g = g.sort_values("fill_rate")
+            g = g[g["fill_rate"] >= x0 - 0.02]
+            if g.empty:
+                continue
+            pts = " ".join(
+                f"{sx(max(f, x0)):.1f},{sy(v):.1f}"
+                for f, v in zip(g["fill_rate"], g[kpi], strict=True)
+            )
+            c = colors.get(str(policy), "#000")
+            out.append(f'<polyline points="{pts}" fill="none" stroke="{c}" stroke-width="2"/>')
+            for pt in pts.split():
+                x, y = pt.split(",")
+                out.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="{c}"/>')
+        if recorded and recorded["fill_rate"] >= x0:
+            out.append(
+                f'<rect x="{sx(recorded["fill_rate"]) - 4}" y="{sy(recorded[kpi]) - 4}" width="8" height="8" fill="black"/>'
+            )
+    ly = mt + ph + 55
+    for i, (policy, c) in enumerate(colors.items()):
+        out.append(
+            f'<line x1="{ml + i * 190}" y1="{ly}" x2="{ml + i * 190 + 20}" y2="{ly}" stroke="{c}" stroke-width="3"/>'
+        )
+        out.append(f'<text x="{ml + i * 190 + 25}" y="{ly + 4}">{labels[policy]}</text>')
+    out.append(f'<rect x="{ml}" y="{ly + 14}" width="8" height="8" fill="black"/>')
+    out.append(
+        f'<text x="{ml + 14}" y="{ly + 22}">现行记录 recorded (ERP); 虚线 dashed = fill {target:.0%}</text>'
+    )
+    out.append("</svg>")
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def demo(ws_root: Path, refit_every: int) -> list[str]:
+    from luopan.engines.replenish.demo_backtest import (
+        demo_panels,
+        demo_policy_comparison,
+        replay_recorded,
+        rolling_mean_forecast,
+    )
+
+    frames = demo_frames(ws_root)
+    panels = demo_panels(**frames)
+    t = time.perf_counter()
+    mu = rolling_mean_forecast(
+        panels.history, panels.dates, ids=panels.ids, refit_every=refit_every
+    )
+    t_fc = time.perf_counter() - t
+    t = time.perf_counter()
+    res, rebuilt = demo_policy_comparison(panels, mu)
+    t_cmp = time.perf_counter() - t
+    check = replay_recorded(panels, rebuilt.demand)
+    oracle, _ = demo_policy_comparison(
+        panels, panels.expected * rebuilt.scale, covers=(), buffers=(), buffer_units=()
+    )
+    rec = res.recorded
+    n_days = len(panels.dates) - 28
+    lines = [
+        DEMO_SUB,
+        "",
+        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load average {Path('/proc/loadavg').read_text().split()[0]}",
+        f"- command: `.venv/bin/python benchmarks/replenish.py --demo` (demo seed 7, 3,000 customers, 400 days, 6 stores: "
+        f"{len(panels.ids):,} store × SKU series; the ERP window {panels.dates[0]:%Y-%m-%d} – {panels.dates[-1]:%Y-%m-%d}, "
+        f"28 days of warm-up, KPIs over the last {n_days} days)",
+        f"- replayed demand: sales on days that ended with stock, a draw from the ground-truth process (base rate × weekday × "
+        f"festival × holiday × price effect, stuttering Poisson with {panels.batch:.2f} units per line) conditioned on the sales on "
+        f"the {int(rebuilt.censored.sum()):,} series-days that ended empty; the rates are scaled ×{rebuilt.scale:.3f} so the "
+        f"expected lost units equal the ground truth's {panels.lost_total:,.0f} (drawn: {rebuilt.demand.sum() - panels.sales.sum():,.0f}).",
+        f"- check: replaying the recorded policy itself (each series' order-up-to level = its largest recorded position, its "
+        f"review days) gives fill {check.fill_rate:.1%}, DOI {check.days_of_inventory:.1f} d, waste {check.waste_rate:.0%} of sales, "
+        f"against the records' {rec['fill_rate']:.1%}, {rec['days_of_inventory']:.1f} d, {rec['waste_rate']:.0%}.",
+        f"- luopan forecasts: `DemandForecaster` (mean of CrostonSBA, TSB, ADIDA, IMAPA) on the recorded, stock-out-censored "
+        f"sales, refitted every {refit_every} days ({t_fc:.0f} s); replays and sweeps {t_cmp:.0f} s.",
+        "",
+        "| policy | fill | stock-out days | waste / sold | DOI (days) |",
+        "|---|---:|---:|---:|---:|",
+        f"| recorded (ERP, as run) | {rec['fill_rate']:.1%} | {rec['stockout_rate']:.2%} | {rec['waste_rate']:.0%} | {rec['days_of_inventory']:.1f} |",
+    ]
+    for fill in (res.target_fill, rec["fill_rate"]):
+        tab = res.at(fill)
+        tab.loc["luopan (known demand mean)"] = oracle.at(fill).loc["luopan"]
+        for policy, k in tab.iterrows():
+            if np.isnan(k.fill_rate):
+                span = res.curves.loc[res.curves.policy == policy, "fill_rate"]
+                lines.append(
+                    f"| {policy} @ {fill:.1%} | outside its curve ({span.min():.1%}–{span.max():.1%}) | | | |"
+                )
+                continue
+            lines.append(
+                f"| {policy} @ {fill:.1%} | {k.fill_rate:.1%} | {k.stockout_rate:.2%} | {k.waste_rate:.0%} | {k.days_of_inventory:.1f} |"
+            )
+    imp = res.improvement()
+    lines += [
+        "",
+        f"At fill {res.target_fill:.0%}, luopan against the current rule tuned to the same fill: DOI {imp['days_of_inventory']:+.0%}, "
+        f"waste {imp['waste_rate']:+.0%}, stock-out days {imp['stockout_rate']:+.0%} (article: DOI −57%, waste −42%).",
+    ]
+    if "naive_units" in res.at_fill.index and not np.isnan(
+        res.at_fill.loc["naive_units", "fill_rate"]
+    ):
+        imp_n = res.improvement("naive_units")
+        lines.append(
+            f"Against the naive policy with a unit buffer at the same fill: DOI {imp_n['days_of_inventory']:+.0%}, waste {imp_n['waste_rate']:+.0%}."
+        )
+    at_rec = res.at(rec["fill_rate"])
+    if not np.isnan(at_rec.loc["luopan", "fill_rate"]):
+        lines.append(
+            f"At the recorded fill ({rec['fill_rate']:.1%}), luopan holds {at_rec.loc['luopan', 'days_of_inventory']:.1f} days "
+            f"({at_rec.loc['luopan', 'days_of_inventory'] / rec['days_of_inventory'] - 1:+.0%} vs the records) and wastes "
+            f"{at_rec.loc['luopan', 'waste_rate']:.0%} of sales ({at_rec.loc['luopan', 'waste_rate'] / rec['waste_rate'] - 1:+.0%})."
+        )
+    kept = rebuilt.demand[:, 28:]
+    rate = kept.mean(axis=1)
+    fresh = panels.shelf_life <= 7
+    naive_fill = res.curves.loc[res.curves.policy == "naive", "fill_rate"].max()
+    lines += [
+        "",
+        "Reading (which baseline, and why the article's figures are or are not reached here):",
+        "",
+        f"- The recorded policy runs at {rec['fill_rate']:.1%} fill, so it has no point at 97%. The baseline at 97% is its own "
+        "rule (the demo's order-up-to formula, review cycle and true base rates) with one cover for every series, swept until it "
+        "reaches the target: a faithful but weak baseline, because the rule has no model of demand variability and buys fill by "
+        "raising stock on every series at once. The naive policy of the other benchmarks (7-day mean × (1 + b)) never gets past "
+        f"{naive_fill:.1%} here (on slow series the 7-day mean is often 0); with a buffer in units it reaches 97% and is the "
+        "stronger baseline, against which luopan's gain is much smaller.",
+        f"- The comparison closest to the article (same service, less stock) is at the store's own fill of {rec['fill_rate']:.1%}: "
+        "see the last sentence above.",
+        "- `luopan (known demand mean)` runs the same policy on the ground-truth expected demand instead of forecasts: the gap "
+        f"to it ({res.at_fill.loc['luopan', 'days_of_inventory']:.1f} → {oracle.at_fill.loc['luopan', 'days_of_inventory']:.1f} days "
+        "at 97%) is what better forecasting could still win.",
+        f"- Why this world cannot show a 28 → 12 day story: demand per store × SKU is tiny (mean {rate.mean():.3f} units a day; "
+        f"{(rate < 0.2).mean():.0%} of series sell under 0.2 a day), so a single unit on the shelf is already weeks of cover and "
+        f"days of inventory at high fill are set by whole units, not by the policy; {fresh.mean():.0%} of the series are "
+        "perishables of ≤ 7 days selling that slowly, so any policy at 97% fill throws away more units than it sells (the "
+        f"records show waste at {rec['waste_rate']:.0%} of sales, far from a real fresh business's few percent); and the "
+        f"recorded policy holds {rec['days_of_inventory']:.1f} days, not 28, with a 1-day lead time and daily review of fresh.",
+        "- What the demo world (src/luopan/demo/) would need to represent the article's fresh-food e-commerce: an inventory for "
+        "the central e-commerce warehouse (online orders are never censored and have no stock today), with demand per SKU of "
+        "tens of units a day; supplier lead times of 2–7 days and a current policy (weekly or twice-weekly review, cover set so "
+        "it holds ≈ 28 days at a recorded fill of ≈ 95–97%); shelf lives and covers that give a realistic recorded waste "
+        "(≈ 5–15% of sales); and the per series-day demand (or lost sales) written to truth/ over a longer inventory window, so "
+        "a replay needs no imputation of censored days.",
+    ]
+    svg = HERE / "replenish_demo_tradeoff.svg"
+    svg_curves(res.curves, rec, res.target_fill, svg)
+    lines += ["", f"Trade-off curves (fill vs DOI, fill vs waste): `benchmarks/{svg.name}`.", ""]
+    lines += [
+        "Curves (every swept point):",
+        "",
+        "| policy | parameter | fill | stock-out days | waste / sold | DOI |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for _, k in res.curves.iterrows():
+        lines.append(
+            f"| {k.policy} | {k.parameter:g} | {k.fill_rate:.1%} | {k.stockout_rate:.2%} | {k.waste_rate:.0%} | {k.days_of_inventory:.1f} |"
+        )
+    return lines
+
+
+def write_subsection(text: str) -> None:
+    """Replace (or append) the demo subsection inside this module's section of RESULTS.md."""
+    lines = RESULTS.read_text(encoding="utf-8").split("\n")
+    start = next(i for i, line in enumerate(lines) if line.strip() == SECTION)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    sub = next((i for i in range(start, end) if lines[i].strip() == DEMO_SUB), None)
+    if sub is None:
+        body = lines[start:end]
+        while body and not body[-1].strip():
+            body.pop()
+        new = lines[:start] + body + [""] + text.rstrip("\n").split("\n") + [""] + lines[end:]
+    else:
+        stop = next((i for i in range(sub + 1, end) if lines[i].startswith("### ")), end)
+        new = lines[:sub] + text.rstrip("\n").split("\n") + [""] + lines[stop:]
+    RESULTS.write_text("\n".join(new).rstrip("\n") + "\n", encoding="utf-8")
+
+
+def kept_demo_subsection() -> str:
+    """The demo subsection already in RESULTS.md (kept when the other parts are rerun)."""
+    if not RESULTS.exists():
+        return ""
+    lines = RESULTS.read_text(encoding="utf-8").split("\n")
+    sub = next((i for i, line in enumerate(lines) if line.strip() == DEMO_SUB), None)
+    if sub is None:
+        return ""
+    stop = next(
+        (i for i in range(sub + 1, len(lines)) if lines[i].startswith(("### ", "## "))), len(lines)
+    )
+    return "\n".join(lines[sub:stop]).rstrip("\n")
+
+
 def write_section(text: str) -> None:
     old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
     lines = old.split("\n")
@@ -250,7 +563,19 @@ def main() -> None:
     ap.add_argument("--no-ets", action="store_true", help="skip AutoETS in the accuracy table")
     ap.add_argument("--no-backtest", action="store_true")
     ap.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
+    ap.add_argument(
+        "--demo", action="store_true", help="only the demo-world comparison (its own subsection)"
+    )
+    ap.add_argument("--workspace", type=Path, default=None, help="an ingested demo workspace")
+    ap.add_argument("--refit-every", type=int, default=7, help="demo: forecast refit, days")
     args = ap.parse_args()
+    if args.demo:
+        part = demo(demo_world(args.workspace), args.refit_every)
+        print("\n".join(part), flush=True)
+        if not args.no_write:
+            write_subsection("\n".join(part))
+            print(f"wrote {RESULTS}")
+        return
     df = load_fresh(args.series)
     out = [
         SECTION,
@@ -276,6 +601,9 @@ def main() -> None:
     print("\n".join(sp), flush=True)
     out += sp
     out += ["", NOTES]
+    kept = kept_demo_subsection()
+    if kept:
+        out += ["", kept]
     if not args.no_write:
         write_section("\n".join(out))
         print(f"wrote {RESULTS}")

@@ -8,6 +8,13 @@ from __future__ import annotations
 from luopan.engines.replenish.accuracy import coverage, mase, wape
 from luopan.engines.replenish.backtest import BacktestResult, backtest, compare_at_fill
 from luopan.engines.replenish.censoring import unconstrain_demand
+from luopan.engines.replenish.comparison import (
+    PolicyComparison,
+    policy_comparison,
+    recorded_kpis,
+    stuttering_quantile,
+)
+from luopan.engines.replenish.demand_replay import DemandReplay, reconstruct_demand
 from luopan.engines.replenish.forecast import (
     MODEL_NAMES,
     DemandForecaster,
@@ -21,13 +28,16 @@ from luopan.engines.replenish.policies import (
     protection_quantile,
     quantile_at,
 )
+from luopan.engines.replenish.replay import replay
 from luopan.engines.replenish.simulate import SimulationResult, simulate
 
 __all__ = [
     "MODEL_NAMES",
     "BacktestResult",
     "DemandForecaster",
+    "DemandReplay",
     "ForecastResult",
+    "PolicyComparison",
     "PurchasePlan",
     "SimulationResult",
     "backtest",
@@ -38,9 +48,14 @@ __all__ = [
     "mase",
     "order_quantity",
     "plan_orders",
+    "policy_comparison",
     "protection_quantile",
     "quantile_at",
+    "reconstruct_demand",
+    "recorded_kpis",
+    "replay",
     "simulate",
+    "stuttering_quantile",
     "unconstrain_demand",
     "wape",
 ]
