@@ -21,89 +21,30 @@ import ibis
 from luopan.errors import MetricError
 from luopan.metrics.catalog import Catalog
 from luopan.metrics.expr import compile_expr, expr_names
-from luopan.metrics.grains import IBIS_UNIT, grain_start, shift
-from luopan.metrics.refs import (
-    aggregate,
-    condition,
-    entity_ref,
-    fields,
-    resolve_ref,
-    with_refs,
-)
+from luopan.metrics.grains import shift
+from luopan.metrics.refs import aggregate, fields, resolve_ref
+from luopan.metrics.rows import _TS, _group, _interval, _period, _rows
 from luopan.metrics.spec import Condition, Metric, parse_window
+from luopan.metrics.windows import _conversion, _cumulative
 
 __all__ = ["compile_metric", "fused_simple", "resolve_ref"]
 
-_TS = "__ts"
-_V = "__v"
 
+def _fusable(catalog: Catalog, m: Metric) -> tuple[str, str] | None:
+    """Key shared by simple metrics of one scan, and the key of the scan that computes them.
 
-def _ts_literal(day: dt.date) -> Any:
-    return ibis.literal(dt.datetime.combine(day, dt.time()), type="timestamp")
-
-
-def _rows(
-    con: Any,
-    catalog: Catalog,
-    m: Metric,
-    by: Sequence[str],
-    lo: dt.date | None,
-    hi: dt.date | None,
-    where: Sequence[Condition],
-    extra: Sequence[str] = (),
-    values: dict[str, Metric] | None = None,
-) -> Any:
-    """Rows of a simple metric: ``__ts``, ``__v`` (its expr), the ``by`` and extra refs.
-
-    ``values`` computes several simple metrics of one model and time dimension in one scan:
-    one column per key instead of ``__v``. When their filters differ, each column is its
-    expr where its own filter holds and NULL elsewhere (every aggregation skips NULLs), and
-    the scan keeps the rows that pass at least one filter.
+    A metric on a computed (window) column gets a scan of its own: fused, every row the
+    window leaves out (walk-in orders) would flow through the union and each distinct count
+    of its siblings. The split is invisible: see ``_combine``.
     """
-    model = catalog.models[str(m.model)]
-    time_ref = m.agg_time_dimension or model.agg_time_dimension
-    if time_ref is None:
-        raise MetricError(f"metric {m.name!r}: model {model.name!r} has no agg_time_dimension")
-    values = values or {_V: m}
-    filters = {v.model_dump_json(include={"filter"}) for v in values.values()}
-    shared = m.filter if len(filters) == 1 else ()
-    names = [n for v in values.values() if v.expr for n in expr_names(v.expr)]
-    refs = fields([*where, *(c for v in values.values() for c in v.filter)])
-    try:
-        t = with_refs(con, catalog, model, {time_ref, *by, *names, *refs, *extra})
-    except MetricError as exc:
-        raise MetricError(
-            f"metric {m.name!r} ({catalog.where(m.name)}): {exc.message}", fix=exc.fix
-        ) from None
-
-    def holds(conds: Sequence[Condition]) -> Any:
-        return ibis.and_(*(condition(c, lambda f: t[f]) for c in conds))
-
-    if shared or where:
-        t = t.filter(holds((*shared, *where)))
-    if not shared and all(v.filter for v in values.values()):
-        t = t.filter(ibis.or_(*(holds(v.filter) for v in values.values())))
-    ts = t[time_ref].cast("timestamp")
-    if lo is not None:
-        t = t.filter(ts >= _ts_literal(lo))
-    if hi is not None:
-        t = t.filter(ts < _ts_literal(hi))
-    cols = {}
-    for col, v in values.items():
-        value = compile_expr(v.expr, lambda n: t[n]) if v.expr else ibis.literal(1)
-        if not shared and v.filter:
-            value = ibis.ifelse(holds(v.filter), value, ibis.null(value.type()))
-        cols[col] = value
-    return t.select(
-        **{_TS: t[time_ref].cast("timestamp")}, **cols, **{r: t[r] for r in {*by, *extra}}
-    )
-
-
-def _fusable(m: Metric) -> str | None:
-    """Key shared by simple metrics that one scan can compute together."""
     if m.type != "simple":
         return None
-    return m.model_dump_json(include={"model", "agg_time_dimension"})
+    model = catalog.models[str(m.model)]
+    numbered = {c.name for c in model.computed}
+    numbered |= {d.name for d in model.dimensions if d.column in numbered}
+    used = {*fields(m.filter), *(expr_names(m.expr) if m.expr else ())}
+    key = m.model_dump_json(include={"model", "agg_time_dimension"})
+    return key, key + "|" + m.name if used & numbered else key
 
 
 def _simple(
@@ -137,20 +78,6 @@ def fused_simple(
 ) -> Any:
     """Simple metrics of one model and time dimension in one scan: a column per key."""
     return _simple(con, catalog, metrics, grain, (), start, end, where)
-
-
-def _group(t: Any, keys: list[str], **aggs: Any) -> Any:
-    return t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
-
-
-def _period(ts: Any, grain: str) -> Any:
-    return ts.truncate(IBIS_UNIT[grain]).cast("timestamp")
-
-
-def _interval(n: int, unit: str) -> Any:
-    if unit == "quarter":
-        n, unit = 3 * n, "month"
-    return ibis.interval(**{f"{unit}s": n})
 
 
 def compile_metric(
@@ -222,14 +149,25 @@ def _combine(
     keys = (["period"] if grain else []) + list(by)
     pieces = []
     fused: dict[str, dict[str, Metric]] = {}
+    scans: dict[str, list[str]] = {}  # model scan → its scans, when split (see _fusable)
     for ref, metric in parts.items():
-        key = None if offsets.get(ref) else _fusable(catalog.metric(metric))
+        key = None if offsets.get(ref) else _fusable(catalog, catalog.metric(metric))
         if key is not None:
-            fused.setdefault(key, {})[ref] = catalog.metric(metric)
-    for group in fused.values():
+            fused.setdefault(key[1], {})[ref] = catalog.metric(metric)
+            known = scans.setdefault(key[0], [])
+            if key[1] not in known:
+                known.append(key[1])
+    split = {s: f"__s{i}" for i, ks in enumerate(scans.values()) if len(ks) > 1 for s in ks}
+    marks = sorted(set(split.values()))
+    for scan, group in fused.items():
         f = _simple(con, catalog, group, grain, by, start, end, where)
+        own = {m: (ibis.literal(1) if split.get(scan) == m else ibis.null("int64")) for m in marks}
         pieces.append(
-            f.select(*keys, **{r: (f[r] if r in group else ibis.null("float64")) for r in parts})
+            f.select(
+                *keys,
+                **{r: (f[r] if r in group else ibis.null("float64")) for r in parts},
+                **own,
+            )
         )
     if len(pieces) == 1 and len(fused) == 1 and len(next(iter(fused.values()))) == len(parts):
         return pieces[0]  # one scan computed every input: nothing to combine
@@ -248,146 +186,24 @@ def _combine(
         if n:
             f = f.mutate(period=(f.period + _interval(n, unit)).cast("timestamp"))
         pieces.append(
-            f.select(*keys, **{r: (f.value if r == ref else ibis.null("float64")) for r in parts})
+            f.select(
+                *keys,
+                **{r: (f.value if r == ref else ibis.null("float64")) for r in parts},
+                **{m: ibis.null("int64") for m in marks},
+            )
         )
     union = pieces[0]
     for p in pieces[1:]:
         union = union.union(p)
-    return _group(union, keys, **{r: union[r].max() for r in parts})
-
-
-def _spine(
-    con: Any,
-    catalog: Catalog,
-    inner: Metric,
-    grain: str,
-    start: dt.date | None,
-    end: dt.date | None,
-    where: Sequence[Condition],
-) -> Any:
-    """Every period of [start, end) (a time spine), or the input's own periods if unbounded."""
-    if start is not None and end is not None:
-        days, day = [], grain_start(start, grain)
-        while day < end:
-            days.append(dt.datetime.combine(day, dt.time()))
-            day = shift(day, grain, 1)
-        return ibis.memtable({"period": days}, schema={"period": "timestamp"})
-    rows = _rows(con, catalog, inner, (), start, end, where)
-    return rows.select(period=_period(rows[_TS], grain)).distinct()
-
-
-def _spine_bounds(spine: Any, m: Metric, grain: str) -> Any:
-    hi = (spine.period + _interval(1, grain)).cast("timestamp")
-    if m.window is not None:
-        n, unit = parse_window(m.window)
-        lo = (hi - _interval(n, unit)).cast("timestamp")
-    elif m.grain_to_date is not None:
-        lo = spine.period.truncate(IBIS_UNIT[str(m.grain_to_date)]).cast("timestamp")
-    else:  # cumulative since the beginning
-        lo = ibis.literal(dt.datetime(1900, 1, 1), type="timestamp")
-    return spine.mutate(__lo=lo, __hi=hi)
-
-
-def _cumulative(
-    con: Any,
-    catalog: Catalog,
-    m: Metric,
-    grain: str | None,
-    by: Sequence[str],
-    start: dt.date | None,
-    end: dt.date | None,
-    where: Sequence[Condition],
-) -> Any:
-    inner = catalog.metric(str(m.input_metric))
-    if inner.type != "simple":
-        raise MetricError(f"cumulative metric {m.name!r}: input {inner.name!r} must be simple")
-    if grain is None:
-        if end is None:
-            raise MetricError(f"cumulative metric {m.name!r} over a whole range needs an end")
-        lo: dt.date | None = None
-        if m.window is not None:
-            n, unit = parse_window(m.window)
-            lo = shift(end, unit, -n)
-        elif m.grain_to_date is not None:
-            lo = grain_start(end - dt.timedelta(days=1), str(m.grain_to_date))
-        rows = _rows(con, catalog, inner, by, lo, end, where)
-        out = _group(rows, list(by), value=aggregate(inner.agg, rows[_V]))
-        return out.mutate(value=out.value.cast("float64"))
-    reach = start
-    if start is not None and m.window is not None:
-        n, unit = parse_window(m.window)
-        reach = shift(grain_start(start, unit), unit, -n)
-    elif start is not None and m.grain_to_date is not None:
-        reach = grain_start(start, str(m.grain_to_date))
-    elif start is not None:
-        reach = None
-    rows = _rows(con, catalog, inner, by, reach, end, where)
-    spine = _spine_bounds(_spine(con, catalog, inner, grain, start, end, where), m, grain)
-    joined = spine.join(rows, [rows[_TS] >= spine.__lo, rows[_TS] < spine.__hi])
-    out = _group(joined, ["period", *by], value=aggregate(inner.agg, joined[_V]))
-    return out.mutate(value=out.value.cast("float64"))
-
-
-def _conversion(
-    con: Any,
-    catalog: Catalog,
-    m: Metric,
-    grain: str | None,
-    by: Sequence[str],
-    start: dt.date | None,
-    end: dt.date | None,
-    where: Sequence[Condition],
-) -> Any:
-    spec = m.conversion
-    assert spec is not None
-    base_m, conv_m = catalog.metric(spec.base_metric), catalog.metric(spec.conversion_metric)
-    for part in (base_m, conv_m):
-        if part.type != "simple":
-            raise MetricError(f"conversion metric {m.name!r}: {part.name!r} must be simple")
-    n, unit = parse_window(spec.window)
-    key = entity_ref(catalog, base_m, spec.entity)
-    ckey = entity_ref(catalog, conv_m, spec.entity)
-    base = _rows(con, catalog, base_m, by, start, end, where, extra=[key])
-    conv = _rows(
-        con,
-        catalog,
-        conv_m,
-        (),
-        start,
-        None if end is None else shift(end, unit, n),
-        where,
-        extra=[ckey],
+    out = _group(
+        union, keys, **{r: union[r].max() for r in parts}, **{m: union[m].max() for m in marks}
     )
-    # one sort per entity instead of a many-to-many join: for every base row, the first
-    # conversion strictly after it (conversions sort before base rows at the same instant)
-    both = base.select(
-        __k=base[key],
-        __ts=base[_TS],
-        __kind=ibis.literal(1),
-        __cts=ibis.null("timestamp"),
-        **{b: base[b] for b in by},
-    ).union(
-        conv.select(
-            __k=conv[ckey],
-            __ts=conv[_TS],
-            __kind=ibis.literal(0),
-            __cts=conv[_TS],
-            **{b: ibis.null(base[b].type()) for b in by},
-        )
-    )
-    both = both.filter(both.__k.notnull())
-    after = ibis.window(group_by=both.__k, order_by=[both.__ts, both.__kind], rows=(1, None))
-    both = both.mutate(__next=both.__cts.min().over(after))
-    base = both.filter(both.__kind == 1)
-    base = base.mutate(
-        __hit=(base.__next.notnull() & (base.__next < base.__ts + _interval(n, unit))).cast("int64")
-    )
-    keys = (["period"] if grain else []) + list(by)
-    if grain:
-        base = base.mutate(period=_period(base.__ts, grain))
-    merged = _group(base, keys + ["__k"], __hit=base.__hit.max())
-    out = _group(merged, keys, entered=merged.__k.nunique(), converted=merged.__hit.sum())
-    value = out.converted.cast("float64")
-    if spec.calculation == "conversion_rate":
-        value = value / out.entered.cast("float64").nullif(0)
-    return out.select(*keys, value=value.cast("float64"))
+    # a count over no rows is 0 where the model's one fused scan would have had the group
+    zero = {
+        r: ibis.ifelse(out[split[scan]].notnull(), out[r].coalesce(0.0), out[r])
+        for scan, group in fused.items()
+        if scan in split
+        for r, m in group.items()
+        if m.agg in ("count", "count_distinct")
+    }
+    return out.mutate(**zero).drop(*marks) if marks else out

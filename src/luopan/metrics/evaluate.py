@@ -17,11 +17,11 @@ from typing import Any
 import pandas as pd
 
 from luopan.errors import MetricError
+from luopan.metrics.cache import cached_metric, execute
 from luopan.metrics.catalog import Catalog
-from luopan.metrics.compiler import compile_metric, fused_simple
+from luopan.metrics.compiler import fused_simple
 from luopan.metrics.expr import evaluate_expr
 from luopan.metrics.grains import shift
-from luopan.metrics.query import execute
 from luopan.metrics.spec import Condition, Metric, parse_window
 
 __all__ = ["evaluate_metrics"]
@@ -75,7 +75,7 @@ def evaluate_metrics(
     for (_, _, span), group in leaves.items():
         cols = {f"m{i}": m for i, m in enumerate(group.values())}
         try:
-            frame = execute(fused_simple(con, catalog, cols, grain, span[0], span[1], where))
+            frame = execute(fused_simple(con, catalog, cols, grain, span[0], span[1], where), con)
             frame = frame.set_index(pd.to_datetime(frame["period"]))
             for col, m in cols.items():
                 memo[(m.name, span)] = frame[col].astype("float64")
@@ -85,9 +85,10 @@ def evaluate_metrics(
     for name, span in others:
         try:
             frame = execute(
-                compile_metric(
+                cached_metric(
                     con, catalog, name, grain=grain, start=span[0], end=span[1], where=where
-                )
+                ),
+                con,
             )
             memo[(name, span)] = frame.set_index(pd.to_datetime(frame["period"]))["value"].astype(
                 "float64"

@@ -15,19 +15,14 @@ from typing import Any
 import pandas as pd
 
 from luopan.errors import MetricError
+from luopan.metrics.cache import cached_metric, execute
 from luopan.metrics.catalog import Catalog
-from luopan.metrics.compiler import compile_metric
 from luopan.metrics.grains import festival_windows, festivals_in, grain_start, shift
 from luopan.metrics.spec import Condition
 
 __all__ = ["COMPARISONS", "execute", "metric_value", "query_metric"]
 
 COMPARISONS = ("pop", "yoy", "festival")
-
-
-def execute(expr: Any) -> pd.DataFrame:
-    """Materialize a small aggregated Ibis expression as pandas (through Arrow, exact)."""
-    return expr.to_pyarrow().to_pandas()
 
 
 def _align(start: dt.date | None, end: dt.date | None, grain: str | None) -> tuple[Any, Any]:
@@ -88,14 +83,16 @@ def query_metric(
     keys = (["period"] if grain else []) + list(by)
     if compare is None:
         frame = execute(
-            compile_metric(con, catalog, name, grain=grain, by=by, start=lo, end=hi, where=where)
+            cached_metric(con, catalog, name, grain=grain, by=by, start=lo, end=hi, where=where),
+            con,
         )
         return _tidy(frame, keys)
     assert grain is not None
     unit, n = _shift_spec(grain, compare)
     reach = None if lo is None else shift(lo, unit, -n)
     frame = execute(
-        compile_metric(con, catalog, name, grain=grain, by=by, start=reach, end=hi, where=where)
+        cached_metric(con, catalog, name, grain=grain, by=by, start=reach, end=hi, where=where),
+        con,
     )
     frame = _tidy(frame, keys)
     prior = frame.rename(columns={"value": "compare_value"})
@@ -132,7 +129,7 @@ def metric_value(
 ) -> float:
     """One number: the metric over [start, end) (NaN when there is no data)."""
     frame = execute(
-        compile_metric(con, catalog, name, grain=None, start=start, end=end, where=where)
+        cached_metric(con, catalog, name, grain=None, start=start, end=end, where=where), con
     )
     return (
         float("nan")
@@ -160,7 +157,7 @@ def _festival(
         last = next(f for f in festival_windows(fest.year - 1) if f.name == fest.name)
         now = _tidy(
             execute(
-                compile_metric(
+                cached_metric(
                     con,
                     catalog,
                     name,
@@ -169,13 +166,14 @@ def _festival(
                     start=fest.start,
                     end=fest.end,
                     where=where,
-                )
+                ),
+                con,
             ),
             list(by),
         )
         before = _tidy(
             execute(
-                compile_metric(
+                cached_metric(
                     con,
                     catalog,
                     name,
@@ -184,7 +182,8 @@ def _festival(
                     start=last.start,
                     end=last.end,
                     where=where,
-                )
+                ),
+                con,
             ),
             list(by),
         ).rename(columns={"value": "compare_value"})

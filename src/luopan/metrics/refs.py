@@ -65,13 +65,22 @@ def _primary_model(catalog: Catalog, entity: str) -> SemanticModel | None:
     return None
 
 
-def with_refs(con: Any, catalog: Catalog, model: SemanticModel, refs: set[str]) -> Any:
-    """The model's table with one column per reference, named after the reference."""
+def with_refs(
+    con: Any,
+    catalog: Catalog,
+    model: SemanticModel,
+    refs: set[str],
+    *,
+    span: tuple[str, Any, Any] | None = None,
+) -> Any:
+    """The model's table with one column per reference, named after the reference.
+
+    ``span`` = (time column, lo, hi) promises that the caller keeps only rows with
+    lo <= column < hi (either bound may be None): computed columns then number just those
+    rows (see ``_add_computed``), with the same result on the rows kept.
+    """
     table = _table(con, model.table)
     local: dict[str, str] = {}
-    for c in model.computed:
-        if c.name in refs or c.name in {dict(model_dims(model)).get(r) for r in refs}:
-            table = _add_computed(table, c)
     joined: dict[str, dict[str, str]] = {}
     for ref in refs:
         hops, col = resolve_ref(catalog, model, ref)
@@ -80,8 +89,20 @@ def with_refs(con: Any, catalog: Catalog, model: SemanticModel, refs: set[str]) 
         else:
             rest = "__".join((*hops[1:], col)) if len(hops) > 1 else col
             joined.setdefault(hops[0], {})[ref] = rest
-    keep = {name: table[col] for name, col in local.items()}
     fks = {e.name: e.expr for e in model.entities}
+    computed = [c for c in model.computed if c.name in refs or c.name in local.values()]
+    if computed:
+        # only the columns used go through the window: it sorts every column it carries
+        names = {c.name for c in computed}
+        used = {col for col in local.values() if col not in names}
+        used |= {fks[e] for e in joined}
+        for c in computed:
+            spec = c.row_number
+            used |= {*spec.partition_by, *spec.order_by, *fields(spec.filter)}
+        table = table.select(*[col for col in table.columns if col in used])
+        for c in computed:
+            table = _add_computed(table, c, span)
+    keep = {name: table[col] for name, col in local.items()}
     for i, entity in enumerate(joined):
         keep[f"__fk{i}"] = table[fks[entity]]
     base = table.select(**keep) if keep else table.select(__one=ibis.literal(1))
@@ -110,15 +131,17 @@ def _table(con: Any, name: str) -> Any:
     return cache[name]
 
 
-def model_dims(model: SemanticModel) -> list[tuple[str, str]]:
-    return [(d.name, d.column) for d in model.dimensions]
-
-
-def _add_computed(table: Any, c: Computed) -> Any:
+def _add_computed(table: Any, c: Computed, span: tuple[str, Any, Any] | None = None) -> Any:
     """Add a row_number column; rows failing its filter are numbered apart (NULL).
 
     The filtered rows are numbered on their own and the others appended with NULL, so the
     window sorts only the rows that count (walk-in orders never reach it).
+
+    With a ``span`` on the first ``order_by`` column, only the rows inside it are sorted:
+    every row before ``lo`` sorts ahead of them and every row from ``hi`` on after them, so
+    a row's number is its number among the span's rows plus the count of its partition's
+    rows before ``lo`` (a hash aggregate instead of a sort of the whole history). Rows with
+    no time never reach a span (the canonical time columns are required).
     """
     spec = c.row_number
 
@@ -128,12 +151,41 @@ def _add_computed(table: Any, c: Computed) -> Any:
         )
         return over + 1
 
-    if not spec.filter:
-        return table.mutate(**{c.name: rank(table)})
-    ok = ibis.coalesce(ibis.and_(*(condition(x, lambda f: table[f]) for x in spec.filter)), False)
-    kept = table.filter(ok)
+    ok = None
+    if spec.filter:
+        ok = ibis.coalesce(
+            ibis.and_(*(condition(x, lambda f: table[f]) for x in spec.filter)), False
+        )
+    kept = table if ok is None else table.filter(ok)
+    bounded = span is not None and bool(spec.partition_by) and spec.order_by[:1] == (span[0],)
+    if not bounded:
+        ranked = kept.mutate(**{c.name: rank(kept).cast("int64")})
+    else:
+        assert span is not None
+        col, lo, hi = span
+        ts = kept[col].cast("timestamp")
+        inside = kept
+        if lo is not None:
+            inside = inside.filter(ts >= lo)
+        if hi is not None:
+            inside = inside.filter(inside[col].cast("timestamp") < hi)
+        ranked = inside.mutate(**{c.name: rank(inside).cast("int64")})
+        if lo is not None:
+            early = kept.filter(ts < lo)
+            keys = {f"__p{i}": early[k] for i, k in enumerate(spec.partition_by)}
+            before = early.group_by(**keys).aggregate(__n=early.count())
+            preds = [
+                ranked[k].identical_to(before[f"__p{i}"]) for i, k in enumerate(spec.partition_by)
+            ]
+            joined = ranked.left_join(before, preds)
+            ranked = joined.select(
+                *[joined[k] for k in ranked.columns if k != c.name],
+                **{c.name: (joined[c.name] + joined.__n.coalesce(0)).cast("int64")},
+            )
+    if ok is None:
+        return ranked
     rest = table.filter(~ok).mutate(**{c.name: ibis.null("int64")})
-    return kept.mutate(**{c.name: rank(kept).cast("int64")}).union(rest)
+    return ranked.union(rest.select(*ranked.columns))
 
 
 def _pk(model: SemanticModel) -> str:
