@@ -211,6 +211,7 @@ async def user_loop(
     seed: int,
     log: list[tuple[str, float, int, str]],
     pages: bool,
+    think: float = 0.0,
 ) -> None:
     rng = random.Random(seed)
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
@@ -232,6 +233,8 @@ async def user_loop(
             except httpx.HTTPError as exc:
                 status, text = 0, f"{type(exc).__name__}: {exc}"
             log.append((name, time.perf_counter() - t0, status, text))
+            if think > 0:  # a person reads the page before the next click (Locust's between())
+                await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -305,6 +308,12 @@ def main() -> int:
     ap.add_argument("--no-results", action="store_true", help="do not update RESULTS.md")
     ap.add_argument("--no-pages", action="store_true", help="JSON routes only under load")
     ap.add_argument("--no-refresh", action="store_true", help="no refresh during the load")
+    ap.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a user waits between requests (uniform 0.5–1.5×; 0: none)",
+    )
     args = ap.parse_args()
 
     ensure_world(args.world)
@@ -354,6 +363,7 @@ def main() -> int:
                         i,
                         log,
                         not args.no_pages,
+                        args.think,
                     )
                     for i in range(args.users)
                 )
@@ -409,7 +419,14 @@ def main() -> int:
         f"- command: `.venv/bin/python benchmarks/api.py {' '.join(sys.argv[1:])}`",
         "- setup: demo world seed 7, 3,000 customers, 400 days, 6 stores; `luopan serve` "
         "(1 uvicorn worker) on 127.0.0.1; users log in through /login (CSRF, argon2); "
-        f"{args.users} httpx async users without think time, 1 in 5 scoped to store "
+        f"{args.users} httpx async users "
+        + (
+            f"with a think time of {args.think:g} s on average (uniform {0.5 * args.think:g}–"
+            f"{1.5 * args.think:g} s between a response and the next request)"
+            if args.think > 0
+            else "without think time"
+        )
+        + f", 1 in 5 scoped to store "
         f"{SCOPED_STORE}, requesting {mix} at random"
         "; meanwhile `luopan run` and `luopan ingest` alternate on the same "
         "workspace, each after a new events export is written (real writes)",
