@@ -85,7 +85,7 @@ class Recommender(ABC):
         *,
         k: int = 10,
         exclude_items: np.ndarray | None = None,
-        chunk: int = 2048,
+        chunk: int = 512,
         threads: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k item indices and scores for fitted rows (excluded items get ``-inf``).

@@ -137,10 +137,44 @@ class ItemKnnRecommender(Recommender):
 
     def because(self, row: int, items: np.ndarray) -> np.ndarray:
         """For one customer, the index of their item that contributes most to each of ``items``."""
-        w = self.user_weights(np.array([row]))
-        if w.nnz == 0:
-            return np.full(len(items), -1)
-        own = w.indices
-        contrib = self.similarity_[own][:, items].toarray() * w.data[:, None]
-        best = own[np.argmax(contrib, axis=0)]
-        return np.where(contrib.max(axis=0) > 0, best, -1)
+        items = np.asarray(items)
+        return self.because_pairs(np.full(items.shape, row), items)
+
+    def because_pairs(
+        self,
+        rows: np.ndarray,
+        items: np.ndarray,
+        *,
+        chunk: int = 1_000_000,
+        dense_from: int = 100_000,
+    ) -> np.ndarray:
+        """For each (customer row, item) pair, the customer's own item with the largest term
+        weight(i) · sim(i, item) in the kNN score (the first such item on ties), or −1 when
+        no own item is similar to it. Vectorised over all pairs, ``chunk`` pairs at a time;
+        from ``dense_from`` pairs on the similarities are read from a dense copy (small
+        catalogues only).
+        """
+        rows, items = np.asarray(rows).ravel(), np.asarray(items).ravel()
+        out = np.full(rows.size, -1, dtype=np.int64)
+        sim = self.similarity_
+        # the exact similarity values, gathered from a transient dense copy for many pairs
+        small = sim.shape[0] * sim.shape[1] <= 60_000_000
+        dense = sim.toarray() if small and rows.size >= dense_from else None
+        for start in range(0, rows.size, chunk):
+            r, j = rows[start : start + chunk], items[start : start + chunk]
+            w = self.user_weights(r)
+            count = np.diff(w.indptr)
+            if w.nnz == 0:
+                continue
+            own = w.indices
+            target = np.repeat(j, count)
+            value = dense[own, target] if dense is not None else np.asarray(sim[own, target])
+            contrib = np.asarray(value).ravel() * w.data
+            has = np.flatnonzero(count > 0)
+            first = w.indptr[has]
+            top = np.maximum.reduceat(contrib, first)
+            best = np.repeat(top, count[has])
+            where = np.where(contrib == best, np.arange(contrib.size), contrib.size)
+            pick = np.minimum.reduceat(where, first)
+            out[start + has] = np.where(top > 0, own[pick], -1)
+        return out

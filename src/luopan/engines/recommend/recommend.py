@@ -12,6 +12,7 @@ fitted model — nothing is retrained.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -21,7 +22,12 @@ from luopan.engines.recommend.discover import DiscoverRecommender
 from luopan.engines.recommend.interactions import Columns
 from luopan.engines.recommend.reorder import ReorderRecommender
 from luopan.engines.recommend.result import COLUMNS, RULE_COLUMNS, Recommendations
-from luopan.engines.recommend.rules import BusinessRules, apply_rules
+from luopan.engines.recommend.rules import (
+    BusinessRules,
+    ItemFlags,
+    apply_rules,
+    select_with_rules,
+)
 from luopan.errors import EngineError
 
 __all__ = ["recommend"]
@@ -52,7 +58,7 @@ def recommend(
         customer_ids: whom to list (default: every customer in ``customers`` or with history).
         exclude_items: SKUs that must never be recommended (out of stock, recalled).
         model: an unfitted or fitted recommender to use instead of the default one.
-        explain: add "bought together with X" reasons (one small lookup per customer).
+        explain: add "bought together with X" reasons (vectorised over the listed rows).
         rules: business rules applied after ranking (availability, recency of non-consumables,
             promotion and margin priorities); the table then also has ``on_promotion`` and
             ``margin_rate``.
@@ -87,11 +93,15 @@ def recommend(
     banned = banned[banned >= 0]
     rows = data.customers.get_indexer(ids)
     fetch = k if rules is None else rules.fetch(k)
+    # the ranked candidates as flat arrays: position in ids, model rank, item, score
+    pos: list[np.ndarray] = []
+    rank: list[np.ndarray] = []
+    item: list[np.ndarray] = []
+    score: list[np.ndarray] = []
     known = np.flatnonzero(rows >= 0)
-    parts: list[pd.DataFrame] = []
     if known.size:
-        idx, score = model.recommend_rows(rows[known], k=fetch, exclude_items=banned)
-        parts.append(_frame(model, ids[known], rows[known], idx, score, explain))
+        idx, top = model.recommend_rows(rows[known], k=fetch, exclude_items=banned)
+        _append(pos, rank, item, score, known, idx, top)
     cold = np.flatnonzero(rows < 0)
     if cold.size and isinstance(model, DiscoverRecommender):
         context = (customers if customers is not None else pd.DataFrame(index=ids)).copy()
@@ -100,76 +110,131 @@ def recommend(
         scores = model.cold_start(context)
         scores[:, banned] = -np.inf
         order = np.argsort(-scores, axis=1, kind="stable")[:, :fetch]
-        top = np.take_along_axis(scores, order, axis=1)
-        n, kk = order.shape
-        parts.append(
-            pd.DataFrame(
-                {
-                    "customer_id": np.repeat(ids[cold].to_numpy(), kk),
-                    "rank": np.tile(np.arange(1, kk + 1), n),
-                    "sku": data.items.to_numpy()[order.ravel()],
-                    "score": top.ravel(),
-                    "reason": "popular_in_segment",
-                    "because_sku": None,
-                    "due_in_days": np.nan,
-                    "days_since_purchase": np.nan,
-                    "cold_start": True,
-                }
-            )
+        _append(pos, rank, item, score, cold, order, np.take_along_axis(scores, order, axis=1))
+    if not pos:
+        empty = pd.DataFrame(columns=[*COLUMNS, "days_since_purchase"])
+        if rules is None:
+            return Recommendations(kind, k, empty[COLUMNS])
+        return Recommendations(kind, k, apply_rules(empty, rules, k)[[*COLUMNS, *RULE_COLUMNS]])
+    c = Candidates(*(np.concatenate(part) for part in (pos, rank, item, score)))
+    c = c.take(np.flatnonzero(np.isfinite(c.score)))  # -inf: excluded or padding
+    fitted_row = rows[c.pos].astype(np.int32)
+    lifted = None
+    if rules is not None:
+        flags = ItemFlags.of(rules, data.items)
+        order_of_id, _ = pd.factorize(ids, sort=True)  # the output is sorted by customer id
+        days = None if model.exclude_seen else _days_since(model, fitted_row, c.item)
+        keep, new_rank, lifted = select_with_rules(
+            order_of_id[c.pos], c.item, c.rank, c.score, days, flags, rules, k
         )
-    empty = pd.DataFrame(columns=[*COLUMNS, "days_since_purchase"])
-    table = pd.concat(parts, ignore_index=True) if parts else empty
-    table = table[np.isfinite(table["score"].astype(float))].reset_index(drop=True)
+        c = c.take(keep)
+        c.rank = new_rank
+        fitted_row = fitted_row[keep]
+    table = _frame(model, ids, c, fitted_row, explain, lifted)
     if rules is None:
         return Recommendations(kind, k, table[COLUMNS])
-    return Recommendations(kind, k, apply_rules(table, rules, k)[[*COLUMNS, *RULE_COLUMNS]])
+    table["on_promotion"] = flags.promoted[c.item]
+    table["margin_rate"] = flags.margin[c.item]
+    return Recommendations(kind, k, table[[*COLUMNS, *RULE_COLUMNS]])
+
+
+@dataclass
+class Candidates:
+    """Ranked candidates as flat arrays (one element per customer × rank)."""
+
+    pos: np.ndarray  # position of the customer in the requested ids
+    rank: np.ndarray  # the model's rank, 1..fetch
+    item: np.ndarray  # item index in the fitted catalogue
+    score: np.ndarray
+
+    def take(self, keep: np.ndarray) -> Candidates:
+        return Candidates(self.pos[keep], self.rank[keep], self.item[keep], self.score[keep])
+
+
+def _append(
+    pos: list[np.ndarray],
+    rank: list[np.ndarray],
+    item: list[np.ndarray],
+    score: list[np.ndarray],
+    at: np.ndarray,
+    idx: np.ndarray,
+    top: np.ndarray,
+) -> None:
+    n, kk = idx.shape
+    pos.append(np.repeat(at.astype(np.int32), kk))  # 32-bit: 1M customers × 40 candidates
+    rank.append(np.tile(np.arange(1, kk + 1, dtype=np.int32), n))
+    item.append(np.maximum(idx.ravel(), 0).astype(np.int32))  # -1 pads: score -inf
+    score.append(top.ravel())
+
+
+def _days_since(
+    model: ReorderRecommender | DiscoverRecommender, rows: np.ndarray, items: np.ndarray
+) -> np.ndarray:
+    """Days since each customer (fitted row, −1 = none) last bought each item; NaN if never."""
+    out = np.full(rows.size, np.nan)
+    has = np.flatnonzero(rows >= 0)
+    if not has.size:
+        return out
+    data = model.data_
+    last = np.asarray(data.last[rows[has], items[has]], dtype=np.float64).ravel()
+    out[has] = np.where(last > 0, data.end_day - (last - 1.0), np.nan)
+    return out
 
 
 def _frame(
     model: ReorderRecommender | DiscoverRecommender,
     ids: pd.Index,
-    rows: np.ndarray,
-    idx: np.ndarray,
-    score: np.ndarray,
+    c: Candidates,
+    fitted_row: np.ndarray,
     explain: bool,
+    lifted: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    n, kk = idx.shape
-    flat_rows = np.repeat(rows, kk)
-    flat_items = np.maximum(idx.ravel(), 0)  # -1 pads short lists; their rows are dropped later
+    """The table of the kept candidates, with reasons, due dates and days since purchase;
+    ``lifted`` rows (moved up by the promotion priority) get the reason ``on_promotion``."""
     items = model.data_.items.to_numpy()
-    frame = pd.DataFrame(
+    known = np.flatnonzero(fitted_row >= 0)
+    flat_rows, flat_items = fitted_row[known], c.item[known]
+    reason = np.full(c.item.size, "popular_in_segment", dtype=object)  # cold start
+    because_sku = np.full(c.item.size, None, dtype=object)
+    due_in_days = np.full(c.item.size, np.nan)
+    if isinstance(model, ReorderRecommender):
+        due = model.due_in_days(flat_rows, flat_items) if known.size else np.zeros(0)
+        due_in_days[known] = np.round(due, 1)
+        reason[known] = np.where(due <= 0, "due_for_reorder", "bought_before")
+    else:
+        reason[known] = "similar_customers"
+        because = np.full(known.size, -1, dtype=np.int64)
+        if explain and model.knn_weight and known.size:
+            because = model.knn_.because_pairs(flat_rows, flat_items)
+            has = because >= 0
+            reason[known[has]] = "bought_together"
+            because_sku[known[has]] = items[because[has]]
+        if model.priors_ and known.size:
+            lift = np.zeros(known.size)
+            for prior in model.priors_:
+                if prior.column in model.groups_:
+                    group = model.groups_[prior.column][flat_rows]
+                    lift += prior.lift[prior.codes(group), flat_items]
+            reason[known[(lift > np.log(2.0)) & (because < 0)]] = "popular_in_segment"
+    if lifted is not None:
+        reason[lifted] = "on_promotion"
+    days = np.full(c.item.size, np.nan)
+    if known.size:
+        days[known] = (
+            np.nan
+            if model.exclude_seen  # seen items were scored -inf and are gone
+            else _days_since(model, flat_rows, flat_items)
+        )
+    return pd.DataFrame(
         {
-            "customer_id": np.repeat(ids.to_numpy(), kk),
-            "rank": np.tile(np.arange(1, kk + 1), n),
-            "sku": items[flat_items],
-            "score": score.ravel(),
-            "because_sku": None,
-            "due_in_days": np.nan,
-            "cold_start": False,
+            "customer_id": ids.take(c.pos),
+            "rank": c.rank.astype(np.int64),
+            "sku": model.data_.items.take(c.item),
+            "score": c.score,
+            "reason": pd.Series(reason, dtype=str),
+            "because_sku": pd.Series(because_sku, dtype=object),  # None, not NaN
+            "due_in_days": due_in_days,
+            "cold_start": fitted_row < 0,
+            "days_since_purchase": days,
         }
     )
-    last = np.asarray(model.data_.last[flat_rows, flat_items], dtype=np.float64).ravel()
-    frame["days_since_purchase"] = np.where(last > 0, model.data_.end_day - (last - 1.0), np.nan)
-    if isinstance(model, ReorderRecommender):
-        due = model.due_in_days(flat_rows, flat_items)
-        frame["due_in_days"] = np.round(due, 1)
-        frame["reason"] = np.where(due <= 0, "due_for_reorder", "bought_before")
-        return frame
-    frame["reason"] = "similar_customers"
-    if explain and model.knn_weight:
-        because = np.concatenate(
-            [model.knn_.because(int(r), i) for r, i in zip(rows, idx, strict=True)]
-        )
-        has = because >= 0
-        frame.loc[has, "reason"] = "bought_together"
-        frame.loc[has, "because_sku"] = items[because[has]]
-    if model.priors_:
-        groups = {c: v[flat_rows] for c, v in model.groups_.items()}
-        lift = np.zeros(len(flat_rows))
-        for prior in model.priors_:
-            if prior.column in groups:
-                lift += prior.lift[prior.codes(groups[prior.column]), flat_items]
-        frame.loc[(lift > np.log(2.0)) & frame["because_sku"].isna(), "reason"] = (
-            "popular_in_segment"
-        )
-    return frame

@@ -19,6 +19,11 @@ A ranked list is not yet a list a brand can send. After the model has ranked the
 Each kept row gets a short reason (``result.REASONS``): the model's reason, or ``on_promotion``
 when the promotion priority moved the item up.
 
+The rules run on flat arrays (``select_with_rules``: item flags looked up once per catalogue
+item, per-customer min/max by ``reduceat``, one sort per customer on a padded matrix); ``recommend``
+calls it on the model's integer item indices and ``apply_rules`` on a table. 1M customers ×
+40 candidates take seconds rather than the minutes of pandas groupbys.
+
 References:
     Jannach, D. & Adomavicius, G. (2017). Price and profit awareness in recommender systems.
     arXiv:1707.08029 (profit-aware re-ranking as a weighted sum of relevance and margin).
@@ -33,16 +38,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from luopan.errors import DataContractError
 
 __all__ = [
     "BusinessRules",
+    "ItemFlags",
     "apply_rules",
     "consumables_from_products",
     "margins_from_products",
     "promoted_from_prices",
+    "select_with_rules",
     "unavailable_from_inventory",
 ]
 
@@ -101,47 +109,217 @@ class BusinessRules:
         return 3 * k + 10
 
 
+@dataclass(frozen=True)
+class ItemFlags:
+    """The rules looked up once per item of a catalogue (arrays aligned with its SKUs)."""
+
+    banned: np.ndarray  # bool: out of stock or recalled
+    durable: np.ndarray  # bool: subject to the recency rule (not a consumable)
+    promoted: np.ndarray  # bool
+    margin: np.ndarray  # float64 margin rate, 0 where unknown
+
+    @classmethod
+    def of(cls, rules: BusinessRules, skus: pd.Index | np.ndarray) -> ItemFlags:
+        """Flags for ``skus`` (any values; compared as text, as the rules hold text SKUs)."""
+        names = pd.Index(skus).astype(str)
+        banned = names.isin(rules.banned)
+        if rules.consumables is None:
+            durable = np.zeros(len(names), dtype=bool)
+        else:
+            durable = ~names.isin(rules.consumables)
+        margin = (
+            pd.to_numeric(pd.Series(names).map(dict(rules.margin)), errors="coerce")
+            .fillna(0.0)
+            .to_numpy(dtype=float)
+            if rules.margin
+            else np.zeros(len(names))
+        )
+        return cls(banned, durable, names.isin(rules.promoted), margin)
+
+
+def _sort_within(first: np.ndarray, size: np.ndarray, keys: list[np.ndarray]) -> np.ndarray:
+    """Stable order of rows by ``keys`` (``np.lexsort`` convention: the last key is the primary
+    one) inside contiguous groups (``first`` row and ``size`` of each), groups kept in place.
+
+    Groups are laid out as rows of a matrix padded with +inf and sorted along the rows on the
+    primary key alone; only groups with a tie in it are sorted again on all the keys. Same
+    result as ``np.lexsort((*keys, group))``, the fallback for very ragged groups or NaN keys.
+    """
+    n, groups = int(size.sum()), first.size
+    width = int(size.max())
+    group = np.repeat(np.arange(groups), size)
+    if groups * width > 8 * n or any(np.isnan(key).any() for key in keys):
+        return np.lexsort((*keys, group))
+    col = np.arange(n) - np.repeat(first, size)
+
+    def grid(
+        key: np.ndarray, at: tuple[np.ndarray, np.ndarray] | None = None, rows: int = groups
+    ) -> np.ndarray:
+        out = np.full((rows, width), np.inf)
+        if at is None:
+            out[group, col] = key
+        else:
+            out[at[0], at[1]] = key
+        return out
+
+    primary = grid(keys[-1])
+    order = np.argsort(primary, axis=1, kind="stable")
+    if len(keys) > 1 and width > 1:
+        ranked = np.take_along_axis(primary, order, axis=1)
+        inside = np.arange(1, width) < size[:, None]
+        tied = np.flatnonzero(((ranked[:, 1:] == ranked[:, :-1]) & inside).any(axis=1))
+        if tied.size:
+            slot = np.full(groups, -1)
+            slot[tied] = np.arange(tied.size)
+            rows = np.flatnonzero(slot[group] >= 0)
+            at = (slot[group[rows]], col[rows])
+            order[tied] = np.lexsort([grid(key[rows], at, tied.size) for key in keys], axis=-1)
+    return (order + first[:, None])[np.arange(width) < size[:, None]]
+
+
+def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First row and size of each run of equal values in a sorted array."""
+    new = np.ones(codes.size, dtype=bool)
+    new[1:] = codes[1:] != codes[:-1]
+    first = np.flatnonzero(new)
+    return first, np.diff(np.append(first, codes.size))
+
+
+def select_with_rules(
+    customer: np.ndarray,
+    item: np.ndarray,
+    model_rank: np.ndarray,
+    score: np.ndarray,
+    days_since: np.ndarray | None,
+    flags: ItemFlags,
+    rules: BusinessRules,
+    k: int,
+    *,
+    block: int = 4_000_000,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rules on candidate arrays: which rows survive, in which order, with which rank.
+
+    Args:
+        customer: integer code per candidate row whose order is the customers' output order.
+        item: index into ``flags`` per row.
+        model_rank: the model's rank per row (ties in priority go to the better one).
+        score: the model's score per row (finite).
+        days_since: days since the customer last bought the item (NaN: never); ``None`` when
+            no row was ever bought.
+        flags: the rules per item.
+        rules, k: the rules and the list length.
+        block: about how many rows are re-ranked at once (whole customers; bounds memory).
+
+    Returns:
+        ``(rows, rank, lifted)``: input positions of the kept rows in output order (customer,
+        then rank), their new ranks 1..k and whether the promotion priority lifted each one
+        above its place in the model's order among the kept.
+    """
+    keep = ~flags.banned[item]
+    if days_since is not None and rules.consumables is not None and rules.recent_days > 0:
+        keep &= ~((days_since < rules.recent_days) & flags.durable[item])
+    rows = np.flatnonzero(keep)
+    if rows.size == 0:
+        return rows, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    cust = customer[rows]
+    if cust.size > 1 and bool((cust[1:] < cust[:-1]).any()):
+        by_customer = np.argsort(cust, kind="stable")
+        rows, cust = rows[by_customer], cust[by_customer]
+    first, size = _groups(cust)
+    del cust
+    # customers are independent: blocks of about `block` rows bound the temporaries' memory
+    parts = []
+    edges = np.unique(np.searchsorted(first, np.arange(0, rows.size, block)))
+    edges = edges[edges < first.size]
+    for lo, hi in zip(edges, [*edges[1:], first.size], strict=True):
+        start, stop = first[lo], (first[hi] if hi < first.size else rows.size)
+        parts.append(
+            _rerank(
+                rows[start:stop],
+                first[lo:hi] - start,
+                size[lo:hi],
+                item,
+                model_rank,
+                score,
+                flags,
+                rules,
+                k,
+            )
+        )
+    kept, rank, lifted = (np.concatenate(part) for part in zip(*parts, strict=True))
+    return kept, rank, lifted
+
+
+def _rerank(
+    rows: np.ndarray,
+    first: np.ndarray,
+    size: np.ndarray,
+    item: np.ndarray,
+    model_rank: np.ndarray,
+    score: np.ndarray,
+    flags: ItemFlags,
+    rules: BusinessRules,
+    k: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``select_with_rules`` for a block of whole customers (``rows`` grouped by customer)."""
+    it, value = item[rows], score[rows].astype(np.float64)
+    # relevance: the customer's scores min-max scaled to [0, 1] (1 when they are all equal)
+    low = np.repeat(np.minimum.reduceat(value, first), size)
+    high = np.repeat(np.maximum.reduceat(value, first), size)
+    spread = high > low
+    relevance = np.where(spread, (value - low) / np.where(spread, high - low, 1.0), 1.0)
+    del low, high, spread, value
+    promo, margin = flags.promoted[it], flags.margin[it]
+    priority = relevance + rules.promo_weight * promo + rules.margin_weight * margin
+    rank_in = model_rank[rows]
+    # per customer: priority ↓, promotion first, margin ↓, the model's rank ↑ (stable)
+    order = _sort_within(first, size, [rank_in, -margin, ~promo, -priority])
+    rows, promo, rank_in = rows[order], promo[order], rank_in[order]
+    rank = np.arange(rows.size) - np.repeat(first, size) + 1
+    top = rank <= k
+    rows, promo, rank_in, rank = rows[top], promo[top], rank_in[top], rank[top]
+    # where the model alone put each kept row among the kept (ties: first come)
+    size = np.minimum(size, k)
+    first = np.cumsum(size) - size
+    by_model = _sort_within(first, size, [rank_in])
+    place = np.empty(rows.size, dtype=np.int64)
+    place[by_model] = np.arange(rows.size) - np.repeat(first, size) + 1
+    return rows, rank.astype(np.int64), promo & (rank < place)
+
+
 def apply_rules(table: pd.DataFrame, rules: BusinessRules, k: int) -> pd.DataFrame:
     """Filter and re-rank a ranked table (customer_id, rank, sku, score, reason, …).
 
     ``table`` needs ``days_since_purchase`` (NaN when the customer never bought the item).
-    Returns at most ``k`` rows per customer, ranks renumbered 1..k, with the columns
-    ``on_promotion`` and ``margin_rate`` added.
+    Returns at most ``k`` rows per customer, ordered by customer then rank, ranks renumbered
+    1..k, with the columns ``on_promotion`` and ``margin_rate`` added.
     """
-    out = table[~table["sku"].astype(str).isin(rules.banned)].copy()
-    if rules.consumables is not None and rules.recent_days > 0:
-        recent = out["days_since_purchase"].astype(float) < rules.recent_days
-        durable = ~out["sku"].astype(str).isin(rules.consumables)
-        out = out[~(recent & durable)]
-    sku = out["sku"].astype(str)
-    out["on_promotion"] = sku.isin(rules.promoted).to_numpy()
-    margin = sku.map(dict(rules.margin)) if rules.margin else pd.Series(0.0, index=sku.index)
-    out["margin_rate"] = pd.to_numeric(margin, errors="coerce").fillna(0.0).to_numpy(dtype=float)
-    if out.empty:
+    item, skus = pd.factorize(table["sku"], use_na_sentinel=False)
+    flags = ItemFlags.of(rules, skus)
+    customer, _ = pd.factorize(table["customer_id"], sort=True)
+    customer = np.where(customer < 0, customer.max(initial=0) + 1, customer)  # missing last
+    rows, rank, lifted = select_with_rules(
+        customer,
+        item,
+        table["rank"].to_numpy(),
+        table["score"].to_numpy(dtype=float),
+        table["days_since_purchase"].to_numpy(dtype=float),
+        flags,
+        rules,
+        k,
+    )
+    if rows.size == 0:
+        out = table[np.zeros(len(table), dtype=bool)].copy()
+        out["on_promotion"] = np.zeros(0, dtype=bool)
+        out["margin_rate"] = np.zeros(0)
         return out
-    score = out["score"].astype(float)
-    group = out.groupby("customer_id", sort=False)["score"]
-    low, high = group.transform("min").astype(float), group.transform("max").astype(float)
-    span = (high - low).where(high > low, 1.0)
-    relevance = ((score - low) / span).where(high > low, 1.0)
-    out["priority"] = (
-        relevance
-        + rules.promo_weight * out["on_promotion"]
-        + rules.margin_weight * out["margin_rate"]
-    )
-    out["_model_rank"] = out["rank"]
-    out = out.sort_values(
-        ["customer_id", "priority", "on_promotion", "margin_rate", "_model_rank"],
-        ascending=[True, False, False, False, True],
-        kind="stable",
-    )
-    out["rank"] = out.groupby("customer_id", sort=False).cumcount() + 1
-    out = out[out["rank"] <= k]
-    # the reason: a promoted item placed above where the model alone put it (among the kept)
-    model_place = out.groupby("customer_id", sort=False)["_model_rank"].rank(method="first")
-    lifted = out["on_promotion"] & (out["rank"] < model_place)
-    out.loc[lifted, "reason"] = "on_promotion"
-    return out.drop(columns=["priority", "_model_rank"]).reset_index(drop=True)
+    out = table.iloc[rows].reset_index(drop=True)
+    out["rank"] = rank
+    out["on_promotion"] = flags.promoted[item[rows]]
+    out["margin_rate"] = flags.margin[item[rows]]
+    if lifted.any():
+        out.loc[lifted, "reason"] = "on_promotion"
+    return out
 
 
 def consumables_from_products(
