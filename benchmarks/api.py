@@ -100,9 +100,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(work: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(work: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [LUOPAN, "serve", "--host", "127.0.0.1", "--port", str(port), "-w", str(work)],
+        [LUOPAN, "serve", "--host", "127.0.0.1", "--port", str(port), "-w", str(work)]
+        + ["--workers", str(workers)],
         stdout=subprocess.DEVNULL,
         stderr=open(work / "serve.log", "wb"),  # noqa: SIM115
     )
@@ -308,6 +309,7 @@ def main() -> int:
     ap.add_argument("--no-results", action="store_true", help="do not update RESULTS.md")
     ap.add_argument("--no-pages", action="store_true", help="JSON routes only under load")
     ap.add_argument("--no-refresh", action="store_true", help="no refresh during the load")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument(
         "--think",
         type=float,
@@ -327,7 +329,7 @@ def main() -> int:
     incident = incidents[-1].id if incidents else None
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(args.work, port)
+    server = start_server(args.work, port, args.workers)
     try:
         page_list = pages(incident)
         api = routes(base, incident)
@@ -418,7 +420,8 @@ def main() -> int:
         f"at start, {load1:.1f} at end",
         f"- command: `.venv/bin/python benchmarks/api.py {' '.join(sys.argv[1:])}`",
         "- setup: demo world seed 7, 3,000 customers, 400 days, 6 stores; `luopan serve` "
-        "(1 uvicorn worker) on 127.0.0.1; users log in through /login (CSRF, argon2); "
+        f"({args.workers} uvicorn worker{'s' if args.workers > 1 else ''}) on 127.0.0.1; "
+        "users log in through /login (CSRF, argon2); "
         f"{args.users} httpx async users "
         + (
             f"with a think time of {args.think:g} s on average (uniform {0.5 * args.think:g}–"
