@@ -75,7 +75,7 @@ def workspace_personas(
     if segments_file is not None:
         segments = read_segments(segments_file)
     elif by == "rfm":
-        from luopan.cli.customers import workspace_orders
+        from luopan.cli._customer_data import workspace_orders
         from luopan.engines.customers.rfm import rfm_segments
 
         orders = workspace_orders(ws)

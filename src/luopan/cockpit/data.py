@@ -42,7 +42,7 @@ def table_frame(pg: Page, name: str, columns: dict[str, str]) -> pd.DataFrame:
 
 def occasions(pg: Page) -> pd.DataFrame:
     """Net paid amount per customer and day in the scope (customer, day, amount), as
-    ``luopan.cli.customers.workspace_orders`` builds it: an order whose net amount is zero or
+    ``luopan.cli._customer_data.workspace_orders`` builds it: an order whose net amount is zero or
     less (unpaid, fully refunded) is not a purchase occasion."""
 
     def compute() -> pd.DataFrame:

@@ -138,13 +138,11 @@ def pricing_page(pg: Page = Depends(page)) -> HTMLResponse:
     from luopan.api.routes import pricing as api
 
     latest = latest_day(pg)
-    try:
-        api.allowed_skus(pg.svc, pg.p) if pg.p.scoped else None
-        refused: LuopanError | None = None
+    try:  # a store or region scope is refused: prices and elasticities are national
+        if pg.p.scoped:
+            api.allowed_skus(pg.svc, pg.p)
     except LuopanError as exc:
-        refused = exc
-    if refused is not None:
-        return render(pg, "message.html", title=pg.t("nav_pricing"), nav="pricing", error=refused)
+        return render(pg, "message.html", title=pg.t("nav_pricing"), nav="pricing", error=exc)
     form = simulator_form(pg.request.query_params, latest)
     return render(
         pg,
