@@ -12,9 +12,10 @@ keeps the result only when the file proves clean:
 
 * no rejected record (malformed, truncated or badly encoded line);
 * one physical line per record (no quoted newline, no blank line), so ``_line`` is the row
-  position plus the header lines;
+  position plus the header lines (the stage keeps no ``_line`` column: the good-row view of
+  :func:`luopan.ingest.load.good_view` adds it from the row id);
 * every present cell typed by the fast tier (no value needs the exact rules);
-* no contract check failing and no key repeated (:func:`luopan.ingest.stage.check_stage`).
+* no contract check failing and no key repeated (:func:`luopan.ingest.stage.count_failures`).
 
 Otherwise it drops what it built and returns ``None``: the whole file then takes the exact
 path, which gives every rejected row its reason, line and raw value. Both paths load the same
@@ -35,7 +36,7 @@ from luopan.ingest.readers import FORMATS, RawFile, scan_file
 from luopan.ingest.readers import _ordered as ordered
 from luopan.ingest.readers.base import _ident
 from luopan.ingest.readers.delimited import _read_header, _utf8_source, csv_rejects, csv_relation
-from luopan.ingest.stage import Stage, bind, check_stage, stage_select
+from luopan.ingest.stage import Stage, bind, count_failures, stage_select
 
 __all__ = ["stage_fast"]
 
@@ -105,12 +106,11 @@ def stage_fast(
     if rejected or untyped or physical != header_lines + rows:
         con.execute(f"DROP TABLE {name}")
         return None
-    con.execute(f"ALTER TABLE {name} ADD COLUMN _line BIGINT")
-    con.execute(f"UPDATE {name} SET _line = rowid + {header_lines + 1}")
-    stage = Stage(name, out, {}, params)
-    check_stage(con, stage, now=now, batch_tables={}, params=params)
-    if stage.error_columns or not stage.keys_unique:
+    stage = Stage(name, out, {}, params, line_offset=header_lines + 1)
+    failing, unique = count_failures(con, stage, batch_tables={}, values={**params, "now": now})
+    if any(failing.values()) or not unique:  # a repeated key hash, too: the exact path decides
         con.execute(f"DROP TABLE {name}")
         return None
+    stage.keys_unique = True
     raw = RawFile(path, fmt, enc, headers, table, rows, (), fingerprint, tuple(raw_headers))
     return raw, stage

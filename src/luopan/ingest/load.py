@@ -60,7 +60,10 @@ def drop_stages(con: duckdb.DuckDBPyConnection, stages: list[Stage]) -> None:
 def good_view(con: duckdb.DuckDBPyConnection, stage: Stage) -> str:
     name = f"{stage.name}_good"
     cond = " AND ".join(f'"{c}" IS NULL' for c in stage.error_columns) or "TRUE"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {stage.name} WHERE {cond}")
+    line = "" if stage.line_offset is None else f", rowid + {int(stage.line_offset)} AS _line"
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT *{line} FROM {stage.name} WHERE {cond}"
+    )
     return name
 
 

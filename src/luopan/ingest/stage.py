@@ -24,7 +24,7 @@ from luopan.ingest.mapping import ResolvedOutput
 from luopan.ingest.parse import ParsePlan, exact_select, hash_expr, parse_plan
 from luopan.tables import TABLES, duckdb_type
 
-__all__ = ["Stage", "bind", "build_stage", "check_stage", "stage_select"]
+__all__ = ["Stage", "bind", "build_stage", "check_stage", "count_failures", "stage_select"]
 
 _WS = "' ' || chr(9) || chr(10) || chr(13) || chr(12288) || chr(160)"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -33,13 +33,17 @@ _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 @dataclass
 class Stage:
     """A staged output: temp table ``name`` with canonical columns, ``_line``, ``_r`` (repair
-    flags) and the check columns listed in ``error_columns`` (reason text or NULL)."""
+    flags) and the check columns listed in ``error_columns`` (reason text or NULL).
+
+    A stage of the one-pass tier (:mod:`luopan.ingest.fast`) has no ``_line`` column: its rows
+    are in file order, so the line is ``rowid + line_offset`` (added by the good-row view)."""
 
     name: str
     output: ResolvedOutput
     error_columns: dict[str, str]  # check column -> canonical column it concerns (or "")
     params: dict[str, Any] = field(default_factory=dict)
     keys_unique: bool = False  # set by check_stage: no key repeats within the batch
+    line_offset: int | None = None  # fast tier: no _line column; _line = rowid + this
 
     @property
     def table(self) -> str:
@@ -319,16 +323,43 @@ def check_stage(
             references may point at rows loaded in the same batch (orders of a line-level file).
         params: bound values those views need, if any.
     """
+    checks, _ = _checks(stage, batch_tables)
+    values = {**(params or {}), **stage.params, "now": now}
+    failing, hashes_unique = count_failures(con, stage, batch_tables=batch_tables, values=values)
+    name = stage.name
+    for check, cond, concerned in checks:
+        n = failing[check]
+        if not n:
+            continue
+        con.execute(f"ALTER TABLE {name} ADD COLUMN {check} VARCHAR")
+        sql = f"UPDATE {name} s SET {check} = $reason WHERE {cond}"
+        con.execute(sql, bind(sql, {**values, "reason": _reason(check, stage)}))
+        stage.error_columns[check] = concerned
+    stage.keys_unique = hashes_unique
+    if not stage.keys_unique:  # equal key hashes: some key may repeat (exact check below)
+        stage.keys_unique = not _mark_duplicate_keys(con, stage)
+
+
+def count_failures(
+    con: duckdb.DuckDBPyConnection,
+    stage: Stage,
+    *,
+    batch_tables: dict[str, str],
+    values: dict[str, Any],
+) -> tuple[dict[str, int], bool]:
+    """Rows failing each check of ``stage``, and whether no two rows share a key hash.
+
+    The row checks are counted in one plain scan, repeated keys by grouping on the key hash
+    (parallel; the number of groups is the number of distinct keys unless two keys share a
+    hash, which only sends the caller to the exact check), each reference check by an anti
+    join. Two scans cost less than one that also keeps every check's count in each of
+    millions of groups. Nothing is written.
+    """
     checks, anti = _checks(stage, batch_tables)
     row_checks = [c for c in checks if c[0] not in anti]
     keys = ", ".join(f'"{k}"' for k in stage.output.table.key)
-    # The row checks are counted in one plain scan, repeated keys by grouping on the key hash
-    # (parallel; the number of groups is the number of distinct keys unless two keys share a
-    # hash, which only sends us to the exact check). Two scans cost less than one that also
-    # keeps every check's count in each of millions of groups.
     counts_sql = "SELECT count(*)" + "".join(f", count_if({cond})" for _, cond, _ in row_checks)
     counts_sql += f" FROM {stage.name} s"
-    values = {**(params or {}), **stage.params, "now": now}
     counts = con.execute(counts_sql, bind(counts_sql, values)).fetchone()
     assert counts is not None
     groups = con.execute(
@@ -339,18 +370,7 @@ def check_stage(
     for check, sql in anti.items():
         found = con.execute(sql, bind(sql, values)).fetchone()
         failing[check] = found[0] if found else 0
-    name = stage.name
-    for check, cond, concerned in checks:
-        n = failing[check]
-        if not n:
-            continue
-        con.execute(f"ALTER TABLE {name} ADD COLUMN {check} VARCHAR")
-        sql = f"UPDATE {name} s SET {check} = $reason WHERE {cond}"
-        con.execute(sql, bind(sql, {**values, "reason": _reason(check, stage)}))
-        stage.error_columns[check] = concerned
-    stage.keys_unique = counts[0] == groups[0]
-    if not stage.keys_unique:  # equal key hashes: some key may repeat (exact check below)
-        stage.keys_unique = not _mark_duplicate_keys(con, stage)
+    return failing, counts[0] == groups[0]
 
 
 def _mark_duplicate_keys(con: duckdb.DuckDBPyConnection, stage: Stage) -> bool:
