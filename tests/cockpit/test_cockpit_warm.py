@@ -135,3 +135,25 @@ def test_lifespan_starts_and_stops_the_warmer(cockpit_world: Any, tmp_path: Any)
         assert warmer.wait_warm(120) and warmer.passes == 1
         assert client.get("/health").json() == {"status": "ok"}
     assert warmer.thread is None and app.state.cockpit_cache.runner is None
+
+
+def test_lifespan_waits_for_the_first_warm_pass(cockpit_world: Any, tmp_path: Any) -> None:
+    """``luopan serve --warm-wait``: the app starts serving only after one warm pass, so the
+    first request finds warm caches; with no warehouse the wait returns at once."""
+    from luopan.api.app import create_app
+    from luopan.workspace import Workspace
+
+    ws, _ = cockpit_world
+    root = copy_world(ws.root, tmp_path / "ws")
+    app = create_app(Workspace.open(root).root)
+    app.state.cockpit_warm_wait = 120.0
+    warmer = app.state.cockpit_warmer
+    warmer.paths = ("/cockpit/incidents",)
+    with TestClient(app) as client:
+        assert warmer.passes == 1  # done before the first request could be served
+        assert client.get("/health").json() == {"status": "ok"}
+
+    empty = create_app(Workspace.open(root).root)
+    empty.state.cockpit_warmer._snapshot = lambda: None  # as before the first ingest
+    assert empty.state.cockpit_warmer.wait_warm(120) is False
+    assert empty.state.cockpit_warmer.passes == 0

@@ -289,4 +289,7 @@ def app_from_env() -> FastAPI:
     root = os.environ.get("LUOPAN_SERVE_WORKSPACE")
     if not root:
         raise RuntimeError("LUOPAN_SERVE_WORKSPACE is not set; start the server with luopan serve")
-    return create_app(Path(root), secure_cookies=bool(os.environ.get("LUOPAN_SERVE_SECURE")))
+    app = create_app(Path(root), secure_cookies=bool(os.environ.get("LUOPAN_SERVE_SECURE")))
+    # luopan serve: accept requests once the cockpit caches are warm (bounded wait)
+    app.state.cockpit_warm_wait = float(os.environ.get("LUOPAN_SERVE_WARM_WAIT") or 0)
+    return app

@@ -21,6 +21,14 @@ def register(app: typer.Typer) -> None:
         log_level: str = typer.Option(
             "warning", "--log-level", help="uvicorn log level / 日志级别"
         ),
+        warm_wait: float = typer.Option(
+            120.0,
+            "--warm-wait",
+            help=(
+                "seconds to wait for the cockpit caches to warm before accepting requests "
+                "(0: accept at once) / 接受请求前等待驾驶舱缓存预热的秒数（0：立即接受）"
+            ),
+        ),
         workspace: Path = WORKSPACE_OPTION,
     ) -> None:
         """Serve the cockpit and the REST API (/api/v1). 启动数据驾驶舱与 REST API。
@@ -34,8 +42,15 @@ def register(app: typer.Typer) -> None:
         ws, lang = open_workspace(workspace)
         os.environ["LUOPAN_SERVE_WORKSPACE"] = str(ws.root)
         os.environ["LUOPAN_SERVE_SECURE"] = "1" if secure_cookies else ""
+        os.environ["LUOPAN_SERVE_WARM_WAIT"] = repr(max(warm_wait, 0.0))
         url = f"http://{host}:{port}/"
         typer.echo(f"{'驾驶舱' if lang == 'zh' else 'cockpit'}: {url}")
+        if warm_wait > 0:
+            typer.echo(
+                f"正在预热缓存（最多 {warm_wait:g} 秒）…"
+                if lang == "zh"
+                else f"warming the caches (up to {warm_wait:g} s) …"
+            )
         uvicorn.run(
             "luopan.api.app:app_from_env",
             factory=True,

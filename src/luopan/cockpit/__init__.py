@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -42,7 +43,9 @@ def mount(app: FastAPI) -> None:
     The warmer (``luopan.cockpit.warm.Warmer``) runs while the app runs (from the lifespan's
     start to its end): it fills the page caches on start and after every warehouse refresh,
     so pages answer from memory; without a lifespan (a bare test client) pages compute what
-    they miss themselves.
+    they miss themselves. With ``app.state.cockpit_warm_wait`` seconds (``luopan serve
+    --warm-wait``) the lifespan's start waits for the first warm pass, so the server only
+    listens once its pages are warm (or the wait ran out).
     """
     from importlib import import_module
 
@@ -57,6 +60,9 @@ def mount(app: FastAPI) -> None:
     async def lifespan(a: Any) -> AsyncIterator[Any]:
         async with inner(a) as state:
             app.state.cockpit_warmer.start()
+            wait = float(getattr(app.state, "cockpit_warm_wait", 0) or 0)
+            if wait > 0:  # the server listens once the first warm pass is done (or timed out)
+                await anyio.to_thread.run_sync(app.state.cockpit_warmer.wait_warm, wait)
             try:
                 yield state
             finally:

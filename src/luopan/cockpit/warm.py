@@ -117,7 +117,11 @@ class Warmer:
             self.thread = None
 
     def wait_warm(self, timeout: float) -> bool:
-        """Block until one warm pass of the current snapshot has completed (True), or timeout."""
+        """Block until one warm pass of the current snapshot has completed (True), or timeout.
+
+        Returns False at once when there is no warehouse to warm."""
+        if self._snapshot() is None:
+            return False
         deadline = time.monotonic() + timeout
         with self.idle:
             while self.passes == 0 or self.warmed != self._snapshot():
