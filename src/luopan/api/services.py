@@ -216,6 +216,8 @@ class Services:
         with self.connection() as con:
             scope = self.scope(p, con)
             version = data_version(con)
+            # keyed by the period it shows: the default one shares the explicit one's entry
+            period = period or self.latest_period(con, grain)
         family = ("scorecard", scope, grain, period)
 
         def build() -> Scorecard:

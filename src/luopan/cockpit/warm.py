@@ -218,8 +218,16 @@ class Warmer:
                     route = routes.get(path)
                     if route is not None:
                         self.render(route, path, Principal(**{**p.__dict__, "lang": lang}), metric)
+            self._warm_api(p)
         log.info("cockpit caches warmed in %.1f s", time.perf_counter() - started)
         return True
+
+    def _warm_api(self, p: Principal) -> None:
+        """The API's default scorecard (``GET /api/v1/scorecard``) for this scope."""
+        try:
+            self.app.state.services.scorecard(p, grain="month")
+        except Exception:  # the route reports it to its caller
+            log.exception("warming the API scorecard failed")
 
     def render(self, route: APIRoute, path: str, p: Principal, metric: str) -> None:
         """Render one page view for ``p`` (its response is dropped: the caches are the point)."""
