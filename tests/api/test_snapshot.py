@@ -126,3 +126,33 @@ def test_a_new_data_version_is_built_in_the_background_while_the_old_one_is_serv
     assert svc.cached(("v2", *family), slow_new, family=family) == "new"
     # without a family there is nothing stale to serve: the caller waits for the value
     assert svc.cached(("v3", "other"), lambda: "fresh") == "fresh"
+
+
+def test_two_instances_in_one_process_keep_their_own_copies(
+    api_world: dict[str, Any], tmp_path: Path
+) -> None:
+    """A second Snapshots on the same folder (another app in the same process) neither
+    deletes nor reuses the first one's copy; a dead process's copy is removed."""
+    from luopan.api.snapshot import Snapshots
+
+    root = copy_workspace(api_world["root"], tmp_path / "ws3")
+    folder = tmp_path / "snaps3"
+    folder.mkdir()
+    dead = folder / "999999999-deadbeef-1.duckdb"  # no such pid
+    dead.write_bytes(b"")
+    first = Snapshots(root / "warehouse.duckdb", folder, min_interval=0)
+    assert not dead.exists()
+    with first.connection() as con:
+        n = con.table("stores").count().to_pyarrow().as_py()
+    held = first.lease()
+    snap = held.__enter__()
+    second = Snapshots(root / "warehouse.duckdb", folder, min_interval=0)
+    with second.connection() as con:
+        assert con.table("stores").count().to_pyarrow().as_py() == n
+    assert snap.path.exists()
+    with second.lease() as other:
+        assert other.path != snap.path
+    held.__exit__(None, None, None)
+    first.close()
+    second.close()
+    assert list(folder.glob("*.duckdb")) == []

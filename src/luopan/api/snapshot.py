@@ -22,6 +22,7 @@ import os
 import shutil
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -125,16 +126,19 @@ class Snapshots:
         self._state = threading.Lock()
         self._ids = itertools.count(1)
         self._local = threading.local()
+        # copies are named pid-instance-n: several instances in one process (an app per
+        # test, a worker's reload) never share or delete each other's files
+        self._prefix = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         directory.mkdir(parents=True, exist_ok=True)
         for stale in directory.glob("*-*.duckdb*"):  # left by servers no longer running
             pid = stale.name.split("-", 1)[0]
-            if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+            if pid.isdigit() and not _alive(int(pid)):
                 stale.unlink(missing_ok=True)
 
     # ---- refresh ----------------------------------------------------------------------
     def _copy(self, signature: Signature) -> Snapshot | None:
         sid = next(self._ids)
-        target = self.directory / f"{os.getpid()}-{sid}.duckdb"
+        target = self.directory / f"{self._prefix}-{sid}.duckdb"
         tmp = target.with_suffix(".tmp")
         try:
             shutil.copyfile(self.source, tmp)
