@@ -1,32 +1,31 @@
 """The health-index rule on the demo world's planted churn wave (ground_truth['churn_wave']),
-evaluated through the engine-series hook, and the user-recall playbook it runs.
+evaluated through the engine-series hook and by the decision loop, and the user-recall playbook
+it runs.
 
 Measured on the fixture world (seed 7, 3,000 customers) with the index of 2026-11-30 (rhythm
-against the customer's own gap, loyalty gated by it; luopan.engines.customers.health): the
-planted segment 华南 × store scores 75.9–79.5 in the six weeks before the wave and 68.1–71.3
-from the second week after it, the largest fall of any segment (6.2 points or more against its
-own baseline; no other segment by more than 2.2). The article's threshold of 65 is not reached, so
-the shipped rule (65 × 3 weeks) does not fire on this world, and the reason is the planted wave,
-not the index: only 22–25 of the segment's ~108 active members churned (half of those active
-in the 60 days before the wave *and* buying after it), so to pull the segment below 65 they
-would have to score 31–45 one to five weeks after the wave against the other members' 71–74
-(they score 59–64: a customer silent for one to three of their usual gaps). Measured on copies
-of this world (the demo itself unchanged): if 80% of the segment's members with an order in
-the 90 days before the wave and one after it stop buying in it, the index is 64.3, 62.0, 60.9,
-61.5 … from the second week after the wave and the rule fires in the fourth; if every member
-active in those 90 days stops, it bottoms out at about 57."""
+against the customer's own gap, loyalty gated by it; luopan.engines.customers.health) and the
+wave of 2026-11-30 (every member of 华南 × store with an order in the 90 days before the wave
+and one after it, 66, stops buying in it; the recall goes out six weeks after it): the planted
+segment scores 75.1–79.3 in the six weeks before the wave, 65.6, 62.4, 60.3, 61.0, 60.2 from
+the second week after it until the recall, then recovers to 65.1–70.1 as the recalled return
+and the lapsed leave the 90-day active set. No other segment goes below 70.6. The shipped rule
+(below 65 × 3 weeks) fires once, for the planted segment only, in the week 2026-09-21/27: the
+last of the ground truth's ``alert_periods``. The wave of 2026-11-29 and before (half of the
+members active in the 60 days before, recall two weeks after the wave) took the segment only to
+68.1–71.3 and the rule fired nowhere."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from test_outcomes import copy_world
 
 from luopan.decisions import DecisionLog
-from luopan.decisions.evaluate import evaluate_rule
+from luopan.decisions.evaluate import Firing, evaluate_rule
 from luopan.decisions.rules import Rule, default_rules
 from luopan.decisions.series import health_index_series
 
@@ -50,20 +49,21 @@ def health(demo_world):
     return frame, wave
 
 
-def _fired(rule: Rule, frame: pd.DataFrame) -> dict[tuple[str, str], list[pd.Period]]:
+def _fired(rule: Rule, frame: pd.DataFrame) -> dict[tuple[str, str], list[Firing]]:
     out = {}
     for key, part in frame.groupby(list(BY)):
         series = pd.DataFrame(
             {"value": part["value"].to_numpy()}, index=pd.PeriodIndex(part["period"], freq="W")
         )
-        fired = [f.period for f in evaluate_rule(rule, series)]
+        fired = evaluate_rule(rule, series)
         if fired:
             out[key] = fired
     return out
 
 
-def test_health_index_series_sees_the_churn_wave(health) -> None:
+def test_health_index_series_sees_the_churn_wave(demo_world, health) -> None:
     frame, wave = health
+    recall = pd.Timestamp(demo_world[1]["recall"]["recall_date"])
     planted = (wave["segment"]["region"], wave["segment"]["home_channel"])
     assert frame["value"].between(0, 100).all()
     start, end = pd.Timestamp(wave["wave_start"]), pd.Timestamp(wave["wave_end"])
@@ -71,23 +71,30 @@ def test_health_index_series_sees_the_churn_wave(health) -> None:
     weeks = pd.to_datetime(wide.columns)
     before = wide.loc[:, weeks + pd.Timedelta(days=6) < start]  # weeks over before the wave
     after = wide.loc[:, weeks >= end + pd.Timedelta(days=7)]  # from the 2nd week after it
-    assert before.shape[1] == 6 and after.shape[1] >= 10
+    # until the recall goes out (its returns come from the next day on)
+    alert = after.loc[:, pd.to_datetime(after.columns) + pd.Timedelta(days=6) <= recall]
+    assert (before.shape[1], alert.shape[1], after.shape[1]) == (6, 5, 11)
     mine_before, mine_after = before.loc[planted], after.loc[planted]
-    assert mine_before.min() > 75.5 and mine_after.max() < 72.0
+    assert (mine_before.min(), mine_before.max()) == pytest.approx((75.09, 79.25), abs=0.01)
+    assert alert.loc[planted].round(1).tolist() == [65.6, 62.4, 60.3, 61.0, 60.2]
+    # the recalled come back and the lapsed leave the active set: up again, not to the baseline
+    assert mine_after.max() == pytest.approx(70.05, abs=0.01)
     # the fall from the segment's own baseline: the planted one falls most, every week
     fall = after.rsub(before.mean(axis=1), axis=0)
     assert all(key == planted for key in fall.idxmax())
-    assert fall.loc[planted].min() > 6.0
-    assert fall.drop(index=planted).max().max() < 3.0
+    assert fall.loc[planted, alert.columns].min() > 11.5  # 12.0-17.4 until the recall
+    assert fall.loc[planted].min() > 7.0  # 7.5 after the recall
+    assert fall.drop(index=planted).max().max() < 2.0  # 1.6
+    assert frame.set_index(list(BY)).drop(index=planted)["value"].min() > 70.5  # 70.7
 
 
-def test_the_shipped_rule_does_not_fire_because_the_planted_wave_is_too_small(
+def test_the_shipped_rule_fires_for_the_planted_segment_in_the_alert_weeks(
     demo_world, health
 ) -> None:
-    from luopan.decisions.series import _members
     from luopan.engines.customers.health import health_index
 
     frame, wave = health
+    planted = (wave["segment"]["region"], wave["segment"]["home_channel"])
     shipped = next(r for r in default_rules().rules if r.name == "health_recall")
     assert (shipped.metric, shipped.grain, shipped.by, shipped.for_) == (
         "health_index",
@@ -96,28 +103,87 @@ def test_the_shipped_rule_does_not_fire_because_the_planted_wave_is_too_small(
         3,
     )
     assert shipped.condition.value == 65
-    assert _fired(shipped, frame) == {}  # 65 is never reached on this world
-    assert frame["value"].min() > 65
-    # why: the churned members would need a score no silence of a few weeks gives
-    ws, _ = demo_world
-    orders, regions, complaints = _members(ws)
+    fired = _fired(shipped, frame)
+    assert list(fired) == [planted]  # no other segment, and once: not before the wave
+    (firing,) = fired[planted]
+    assert str(firing.period) == "2026-09-21/2026-09-27" == wave["alert_periods"][-1]
+    assert firing.period.start_time > pd.Timestamp(wave["wave_end"])
+    assert (firing.value, firing.streak) == (pytest.approx(60.99, abs=0.01), 3)
+    below = frame[frame["value"] < 65]
+    assert set(zip(below[BY[0]], below[BY[1]], strict=True)) == {planted}
+    assert [f"{p:%Y-%m-%d}" for p in below["period"]] == [
+        "2026-09-07",
+        "2026-09-14",
+        "2026-09-21",
+        "2026-09-28",
+    ]
+    # why: the churned are half of the segment's active members and fall ever lower, while the
+    # others stay above 65
+    ws = demo_world[0]
+    con = duckdb.connect(str(ws.warehouse_path), read_only=True)
+    try:
+        orders = con.sql(
+            "select customer_id as customer, channel, cast(ordered_at as date) as day, "
+            "coalesce(paid_amount, 0) - coalesce(refund_amount, 0) as amount "
+            "from orders where customer_id is not null"
+        ).df()
+        regions = con.sql("select customer_id, region from customers").df()
+        complaints = con.sql(
+            "select customer_id as customer, created_at as day from tickets "
+            "where customer_id is not null"
+        ).df()
+    finally:
+        con.close()
     orders = orders[orders["amount"] > 0].assign(customer=lambda d: d["customer"].astype(str))
-    truth = pd.read_parquet(ws.root / "truth" / "customers.parquet")
-    churned = set(truth.loc[truth["churned_in_wave"], "customer_id"])
+    customers = pd.read_parquet(ws.root / "truth" / "customers.parquet")
+    churned = set(customers.loc[customers["churned_in_wave"], "customer_id"])
+    assert len(churned) == wave["n_churned"] == wave["n_active_at_wave"] == 66
     home = orders.groupby("customer")["channel"].agg(lambda c: c.value_counts().index[0])
     region = regions.set_index("customer_id")["region"].reindex(home.index)
     members = home.index[(home == "store") & (region == wave["segment"]["region"])]
-    end = pd.Timestamp(wave["wave_end"])
-    for k in range(1, 6):
-        cut = end + pd.Timedelta(days=7 * k)
+    day = pd.to_datetime(orders["day"])
+    shares, gone_means, other_means = [], [], []
+    for k in range(2, 7):  # the Sundays ending the weeks 2026-08-31 ... 2026-09-28
+        cut = pd.Timestamp(wave["wave_end"]) + pd.Timedelta(days=7 * k)
         h = health_index(orders, cut, complaints=complaints).customers["health"]
-        day = pd.to_datetime(orders["day"])
         recent = orders.loc[(day > cut - pd.Timedelta(days=90)) & (day <= cut), "customer"]
         active = h[h.index.isin(members) & h.index.isin(recent)]
         gone = active.index.isin(churned)
-        assert 0.18 < gone.mean() < 0.26
-        needed = (65 * len(active) - active[~gone].sum()) / gone.sum()
-        assert needed < 46 and active[gone].mean() > needed + 12
+        shares.append(gone.mean())
+        gone_means.append(active[gone].mean())
+        other_means.append(active[~gone].mean())
+        value = frame.loc[(frame[BY[0]] == planted[0]) & (frame[BY[1]] == planted[1])]
+        week = value.loc[value["period"] == cut - pd.Timedelta(days=6), "value"]
+        assert active.mean() == pytest.approx(week.item())  # the series is this mean
+    assert all(0.46 < s < 0.55 for s in shares)  # 0.545 ... 0.465
+    assert gone_means == pytest.approx([62.46, 57.74, 53.13, 50.12, 47.24], abs=0.01)
+    assert min(other_means) > 67.5  # 67.8-71.4
+
+
+def test_the_loop_opens_the_health_incident_in_the_alert_weeks(demo_world, tmp_path: Path) -> None:
+    from luopan.decisions.loop import run_loop
+
+    ws = copy_world(demo_world[0], tmp_path)
+    wave = demo_world[1]["churn_wave"]
+    report = run_loop(ws, backfill=True, ingest=False)
+    assert "health_recall" in report.rules_evaluated
+    with DecisionLog(ws.metadata_url) as log:
+        health = [i for i in log.incidents() if i.rule == "health_recall"]
+        assert [(i.slice, i.period) for i in health] == [
+            (
+                {
+                    "customer__region": wave["segment"]["region"],
+                    "customer__home_channel": wave["segment"]["home_channel"],
+                },
+                wave["alert_periods"][-1],
+            )
+        ]
+        actions = log.incident(health[0].id).actions
+    assert [a.kind for a in actions] == [
+        "user_recall.recall_list",
+        "user_recall.task",
+        "user_recall.task",
+    ]
 
 
 def test_the_user_recall_playbook_builds_a_list_with_a_holdout(demo_world, tmp_path: Path) -> None:
@@ -157,8 +223,6 @@ def test_the_user_recall_playbook_builds_a_list_with_a_holdout(demo_world, tmp_p
     assert (frame["group"] == "holdout").sum() == listed.holdout["held_out"] > 0
     assert set(frame["group"]) == {"contact", "holdout"}
     assert frame["expected_value"].is_monotonic_decreasing and (frame["expected_value"] > 0).all()
-    import duckdb
-
     con = duckdb.connect(str(ws.warehouse_path), read_only=True)
     try:
         regions = dict(con.execute("SELECT customer_id, region FROM customers").fetchall())

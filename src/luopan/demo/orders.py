@@ -8,6 +8,7 @@ Planted on top: a churn wave in one segment and a recall action with a random ho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -17,10 +18,20 @@ from luopan.demo.world import BTYD, World
 
 HOME_SHARE = 0.8  # share of a member's orders placed on the home channel
 CHURN_SEGMENT = {"region": "华南", "home_channel": "store"}
-CHURN_SHARE = 0.5
+# The churn wave: every member of the segment with an order in the CHURN_ACTIVE_DAYS before the
+# wave (the health index's active window) who would have bought again stops buying in it. Half
+# of those active in the 60 days before (until 2026-11-30) only took the segment's health index
+# to 68-71, above the shipped rule's 65, so the wave planted an incident no rule could report.
+CHURN_SHARE = 1.0
+CHURN_ACTIVE_DAYS = 90
 RECALL_TREATED_RATE = 0.38
 RECALL_HOLDOUT_RATE = 0.06
 RECALL_HOLDOUT_SHARE = 0.2
+# The recall answers the health rule (below 65 for 3 weeks), so it goes out after the weeks in
+# which the rule is expected to fire: six weeks after the wave (two until 2026-11-30, when the
+# returns lifted the index before it could stay below 65 for three weeks).
+RECALL_AFTER_WAVE_DAYS = 42
+ALERT_AFTER_WAVE_DAYS = 14  # the silence of about one usual gap before the index can show it
 
 
 @dataclass
@@ -144,6 +155,13 @@ def _walk_ins(
     )
 
 
+def alert_periods(first_end: date, recall_date: date) -> list[str]:
+    """Weeks (Monday-Sunday, labelled as the decision log labels them) ending on or after
+    ``first_end`` and before ``recall_date``: where the health rule should fire on the wave."""
+    weeks = pd.period_range(first_end, recall_date, freq="W-SUN")
+    return [str(w) for w in weeks if w.end_time.date() < recall_date]
+
+
 def _plant_churn_and_recall(
     rng: np.random.Generator, world: World, cal: Calendar, orders: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict, dict]:
@@ -157,7 +175,7 @@ def _plant_churn_and_recall(
     )
     member = orders["cust"].to_numpy()
     day = orders["day"].to_numpy()
-    active_before = np.unique(member[(day >= wave_start - 60) & (day < wave_start)])
+    active_before = np.unique(member[(day >= wave_start - CHURN_ACTIVE_DAYS) & (day < wave_start)])
     later = np.unique(member[day >= wave_start])
     cand = np.intersect1d(np.intersect1d(seg, active_before), later)
     churned = cand[rng.random(cand.size) < CHURN_SHARE]
@@ -166,11 +184,18 @@ def _plant_churn_and_recall(
     keep = (member < 0) | (day < churn_day[np.maximum(member, 0)])
     dropped = int((~keep).sum())
     orders = orders[keep]
-    # recall: every churned member, 80% treated, 20% random holdout
-    recall_day = wave_end + 14
-    holdout = rng.random(churned.size) < RECALL_HOLDOUT_SHARE
-    rate = np.where(holdout, RECALL_HOLDOUT_RATE, RECALL_TREATED_RATE)
-    responded = rng.random(churned.size) < rate
+    # recall: every churned member, 80% treated, 20% random holdout. Complete randomization
+    # (a random subset of fixed size; Imbens & Rubin 2015, ch. 4) and a fixed number of random
+    # responders per arm, so the planted rates are what the world holds: with independent coin
+    # flips a 66-member wave drew a holdout of 5 (2026-11-30), and a 437-member one 12 returns
+    # among 83 held out at a planted 6% (a 3-sigma draw).
+    recall_day = wave_end + RECALL_AFTER_WAVE_DAYS
+    holdout = np.zeros(churned.size, dtype=bool)
+    holdout[rng.permutation(churned.size)[: round(RECALL_HOLDOUT_SHARE * churned.size)]] = True
+    responded = np.zeros(churned.size, dtype=bool)
+    for arm, rate in ((holdout, RECALL_HOLDOUT_RATE), (~holdout, RECALL_TREATED_RATE)):
+        members = np.flatnonzero(arm)
+        responded[rng.choice(members, round(rate * members.size), replace=False)] = True
     resp = churned[responded]
     k = 1 + rng.poisson(0.8, resp.size)
     rc = np.repeat(resp, k)
@@ -187,7 +212,12 @@ def _plant_churn_and_recall(
         "segment": dict(CHURN_SEGMENT),
         "wave_start": cal.day(wave_start),
         "wave_end": cal.day(wave_end),
+        "active_days": CHURN_ACTIVE_DAYS,
         "share_churned": CHURN_SHARE,
+        "period": "week",
+        "alert_periods": alert_periods(
+            cal.day(wave_end) + timedelta(days=ALERT_AFTER_WAVE_DAYS), cal.day(recall_day)
+        ),
         "n_segment": int(seg.size),
         "n_active_at_wave": int(cand.size),
         "n_churned": int(churned.size),

@@ -116,7 +116,10 @@ class GroundTruth(_M):
     price_changes: int
     dau_drop: dict[str, Any]
     dau_by_day: dict[str, int]
-    churn_wave: dict[str, Any]
+    churn_wave: dict[str, Any] = Field(
+        description="segment, wave_start/end, share_churned, active_days, alert_periods (weeks "
+        "in which the health rule should fire), n_churned, recall_response_rate"
+    )
     recall: dict[str, Any]
     experiments: list[Experiment]
     low_roi_campaign: dict[str, Any]
