@@ -102,23 +102,97 @@ def health_index(
 
     Args:
         occasions: ``customer``, ``day``, ``amount`` per purchase (rows of negative amount,
-            returns, are not purchases).
+            returns, are not purchases). ``customer`` may be a pandas Categorical whose
+            categories are the sorted unique IDs (its codes are then used as they are).
         complaints: ``customer``, ``day`` per complaint (tickets), optional.
         window_days: the recent window of the trend and complaint components.
 
     Returns:
         ``HealthIndex`` with one row per customer (index customer).
     """
-    cut = pd.Timestamp(cutoff).normalize()
-    occ = pd.DataFrame(
+    data = _Purchases.of(occasions, complaints)
+    h = _score(data, pd.Timestamp(cutoff).normalize(), window_days=window_days)
+    h.customers.index = data.names.take(h.customers.index).rename("customer")
+    return h
+
+
+@dataclass(frozen=True)
+class _Purchases:
+    """Occasions prepared once for many cutoffs: customers as integer codes (in the sorted
+    order of their IDs, so a grouping by code orders rows as one by ID would), purchase days
+    summed per customer and day, complaints coded the same way."""
+
+    names: pd.Index  # customer ID of each code
+    codes: np.ndarray  # code of each occasion row
+    days: np.ndarray  # its day (normalised)
+    purchases: pd.DataFrame  # customer (code), day, amount: one row per purchase day
+    complaint_codes: np.ndarray | None  # -1: a customer with no occasion
+    complaint_days: np.ndarray | None
+
+    @classmethod
+    def of(cls, occasions: pd.DataFrame, complaints: pd.DataFrame | None) -> _Purchases:
+        customer = occasions["customer"]
+        names = None
+        if isinstance(customer.dtype, pd.CategoricalDtype):  # coded already: keep the codes
+            names = pd.Index(customer.cat.categories).astype(str)
+            codes = customer.cat.codes.to_numpy(dtype=np.intp)
+            if not (names.is_unique and names.is_monotonic_increasing):
+                names = None
+        if names is None:
+            codes, names = pd.factorize(customer.astype(str), sort=True)
+        days = pd.to_datetime(occasions["day"]).dt.normalize().to_numpy()
+        occ = pd.DataFrame(
+            {
+                "customer": codes,
+                "day": days,
+                "amount": pd.to_numeric(occasions["amount"]).to_numpy(dtype=float),
+            }
+        )
+        occ = occ[(occ["amount"] >= 0) & (codes >= 0)]  # -1: no customer ID
+        purchases = _per_day(occ)
+        c_codes = c_days = None
+        if complaints is not None:
+            c_codes = names.get_indexer(complaints["customer"].astype(str))
+            c_days = pd.to_datetime(complaints["day"]).dt.normalize().to_numpy()
+        return cls(pd.Index(names), codes, days, purchases, c_codes, c_days)
+
+
+def _per_day(occ: pd.DataFrame) -> pd.DataFrame:
+    """``occ.groupby(["customer", "day"], as_index=False)["amount"].sum()`` for integer
+    customer codes and normalised days, grouped on one integer key (code × days + day):
+    the same groups, in the same order, summed over the same rows in the same order."""
+    day = occ["day"].to_numpy()
+    if day.dtype.kind != "M" or len(day) == 0 or np.isnat(day).any():
+        return occ.groupby(["customer", "day"], as_index=False)["amount"].sum()
+    step = np.timedelta64(1, "D").astype(f"timedelta64[{np.datetime_data(day.dtype)[0]}]")
+    ticks = day.view("i8")
+    lo, unit = int(ticks.min()), int(step.view("i8"))
+    offset = (ticks - lo) // unit
+    if not (offset * unit == ticks - lo).all():  # not whole days: group as given
+        return occ.groupby(["customer", "day"], as_index=False)["amount"].sum()
+    span = int(offset.max()) + 1
+    key = occ["customer"].to_numpy().astype(np.int64) * span + offset
+    sums = pd.Series(occ["amount"].to_numpy(), index=key).groupby(level=0).sum()
+    k = sums.index.to_numpy()
+    return pd.DataFrame(
         {
-            "customer": occasions["customer"].astype(str).to_numpy(),
-            "day": pd.to_datetime(occasions["day"]).dt.normalize().to_numpy(),
-            "amount": pd.to_numeric(occasions["amount"]).to_numpy(dtype=float),
+            "customer": (k // span).astype(occ["customer"].dtype),
+            "day": (lo + (k % span) * unit).view(day.dtype),
+            "amount": sums.to_numpy(),
         }
     )
-    occ = occ[(occ["day"] <= cut) & (occ["amount"] >= 0)]
-    days = occ.groupby(["customer", "day"], as_index=False)["amount"].sum()
+
+
+def _spread(values: pd.Series, index: pd.Index, n: int) -> pd.Series:
+    """``values.reindex(index, fill_value=0)`` for integer codes below ``n``, by position."""
+    full = np.zeros(n, dtype=values.dtype)
+    full[values.index.to_numpy()] = values.to_numpy()
+    return pd.Series(full[index.to_numpy()], index=index, name=values.name)
+
+
+def _score(data: _Purchases, cut: pd.Timestamp, *, window_days: int) -> HealthIndex:
+    """The health index at ``cut``, indexed by customer code (see ``health_index``)."""
+    days = data.purchases[data.purchases["day"] <= cut]
     g = days.groupby("customer")
     first, last = g["day"].min(), g["day"].max()
     x = (g.size() - 1).astype(float)
@@ -135,20 +209,21 @@ def health_index(
     w = pd.Timedelta(days=window_days)
     now = days[days["day"] > cut - w].groupby("customer")
     before = days[(days["day"] > cut - 2 * w) & (days["day"] <= cut - w)].groupby("customer")
-    n1 = now.size().reindex(out.index, fill_value=0).astype(float)
-    n0 = before.size().reindex(out.index, fill_value=0).astype(float)
-    s1 = now["amount"].sum().reindex(out.index, fill_value=0.0)
-    s0 = before["amount"].sum().reindex(out.index, fill_value=0.0)
+    n = len(data.names)
+    n1 = _spread(now.size(), out.index, n).astype(float)
+    n0 = _spread(before.size(), out.index, n).astype(float)
+    s1 = _spread(now["amount"].sum(), out.index, n)
+    s0 = _spread(before["amount"].sum(), out.index, n)
     mean_spend = g["amount"].mean().clip(lower=1e-9)
     trend = (_rising(n1, n0, 1.0) + _rising(s1, s0, mean_spend)) / 2.0
     old_enough = (cut - first).dt.days >= 2 * window_days
     out["trend"] = trend.where(old_enough, 1.0)
     weights = dict(WEIGHTS)
-    if complaints is not None:
-        c_day = pd.to_datetime(complaints["day"]).dt.normalize()
-        recent = complaints[(c_day > cut - w) & (c_day <= cut)]
-        k = recent.groupby(recent["customer"].astype(str)).size()
-        out["complaints"] = 1.0 / (1.0 + k.reindex(out.index, fill_value=0))
+    if data.complaint_codes is not None and data.complaint_days is not None:
+        c_day = data.complaint_days
+        known = data.complaint_codes[(c_day > cut - w) & (c_day <= cut)]
+        k = np.bincount(known[known >= 0], minlength=len(data.names))
+        out["complaints"] = 1.0 / (1.0 + pd.Series(k[out.index], index=out.index))
     else:
         weights.pop("complaints")
     total = sum(weights.values())
@@ -171,19 +246,27 @@ def health_by_segment(
     """Mean health per segment at each cutoff (e.g. weekly), over customers active in
     the last ``active_days``; segments with fewer active customers are left out.
 
+    The occasions are prepared once (customers coded, purchase days summed) and each cutoff
+    is scored on them, so many cutoffs cost one pass over the strings, not one each.
+
     Returns a frame: cutoff, segment, customers, health.
     """
     labels = segment_of.copy()
     labels.index = labels.index.astype(str)
+    data = _Purchases.of(occasions, complaints)
+    label_of = labels.reindex(data.names)  # the segment of each code
     rows: dict[pd.Timestamp, pd.DataFrame] = {}
-    last = pd.to_datetime(occasions["day"]).dt.normalize()
     cuts = [pd.Timestamp(c).normalize() for c in cutoffs]
     for cut in sorted(set(cuts)):
-        h = health_index(occasions, cut, complaints=complaints).customers
-        recent = occasions.loc[(last > cut - pd.Timedelta(days=active_days)) & (last <= cut)]
-        active = h.index.isin(recent["customer"].astype(str).unique())
+        h = _score(data, cut, window_days=90).customers
+        window = (data.days > cut - pd.Timedelta(days=active_days)) & (data.days <= cut)
+        seen = np.zeros(len(data.names), dtype=bool)
+        seen[data.codes[window & (data.codes >= 0)]] = True
+        active = seen[h.index.to_numpy()]
         frame = pd.DataFrame({"health": h["health"][active]})
-        frame["segment"] = labels.reindex(frame.index)
+        segment = label_of.iloc[frame.index.to_numpy()]
+        segment.index = frame.index
+        frame["segment"] = segment
         agg = frame.dropna().groupby("segment")["health"].agg(["size", "mean"]).reset_index()
         agg = agg[agg["size"] >= min_customers].rename(
             columns={"size": "customers", "mean": "health"}
