@@ -113,3 +113,68 @@ def test_bad_input_names_the_row_and_the_fix() -> None:
     frame.loc[5, "price"] = 0.0
     with pytest.raises(DataContractError, match="row 5"):
         estimate_elasticities(frame)
+
+
+def test_censored_poisson_matches_the_direct_likelihood() -> None:
+    """EM fixed point = argmax of sum log P(Y = y) + sum log P(Y >= c); Louis SE = Hessian."""
+    from scipy import optimize, stats
+
+    rng = np.random.default_rng(8)
+    x = np.column_stack([np.ones(300), rng.normal(0, 0.3, 300)])
+    demand = rng.poisson(np.exp(1.5 - 2.0 * x[:, 1]))
+    stock = rng.integers(3, 9, 300)
+    cens = demand >= stock
+    y = np.minimum(demand, stock).astype(float)
+
+    def nll(b: np.ndarray) -> float:
+        mu = np.exp(x @ b)
+        return -float(
+            stats.poisson.logpmf(y[~cens], mu[~cens]).sum()
+            + stats.poisson.logsf(y[cens] - 1, mu[cens]).sum()
+        )
+
+    ref = optimize.minimize(nll, np.zeros(2), method="BFGS", options={"gtol": 1e-9})
+    fit = fit_poisson(x[None], y[None], np.ones((1, 300)), ridge=0.0, censored=cens[None])
+    assert cens.mean() > 0.2  # the stock binds often enough to matter
+    np.testing.assert_allclose(fit.coef[0], ref.x, atol=1e-4)
+    hess = optimize.approx_fprime(ref.x, lambda b: optimize.approx_fprime(b, nll, 1e-6), 1e-5)
+    se_ref = np.sqrt(np.diag(np.linalg.inv(hess)))
+    se = np.sqrt(np.diag(fit.cov[0]) / fit.dispersion[0])
+    np.testing.assert_allclose(se, se_ref, rtol=0.02)
+
+
+def test_stock_outs_enter_censored_instead_of_biasing_toward_zero() -> None:
+    frame, truth = price_panel(n=60, days=300, seed=6)
+    cap = (1.5 * frame.groupby("unique_id")["y"].transform("mean")).round()
+    frame["censored"] = (frame["y"] >= cap).astype(int)  # promotions run out of stock
+    assert frame["censored"].mean() == pytest.approx(0.095, abs=0.01)
+    frame["y"] = np.minimum(frame["y"], cap)
+    cut = frame["censored"] == 1
+    assert frame.loc[cut, "promo"].mean() > 2 * frame["promo"].mean()
+
+    def errors(f: pd.DataFrame) -> tuple[float, float]:
+        t = estimate_elasticities(f, calendar="none", cross=False).table.set_index("unique_id")
+        err = t["raw_elasticity"] - truth.reindex(t.index)
+        return float(err.mean()), float((err.abs() <= 1.645 * t["raw_se"]).mean())
+
+    dropped, dropped_cover = errors(frame[~cut].drop(columns="censored"))
+    kept, kept_cover = errors(frame)
+    # measured +0.52 (90% intervals cover 23%): the promotion days left are low-demand draws
+    assert dropped > 0.4
+    assert dropped_cover < 0.5
+    assert abs(kept) < 0.05  # measured +0.006
+    assert kept_cover >= 0.85  # measured 0.92
+
+
+def test_a_series_resting_on_stock_out_days_gives_no_number() -> None:
+    frame, _ = price_panel(n=6, days=200, seed=9)
+    frame["censored"] = 0
+    starved = frame["unique_id"] == "S000"  # a shelf of 15 for a demand of ~20: 78% sell out
+    frame.loc[starved, "censored"] = (frame.loc[starved, "y"] >= 15).astype(int)
+    frame.loc[starved, "y"] = np.minimum(frame.loc[starved, "y"], 15)
+    loose = {"calendar": "none", "cross": False, "max_se": 10.0}
+    t = estimate_elasticities(frame, **loose).table.set_index("unique_id")
+    assert t.loc["S000", "status"] == "insufficient_variation"
+    assert np.isnan(t.loc["S000", "elasticity"])
+    relaxed = estimate_elasticities(frame, **loose, max_censored_info=1.0).table
+    assert relaxed.set_index("unique_id").loc["S000", "status"] == "ok"

@@ -4,7 +4,8 @@ The model per series is ``log E[units_t] = a + e·log(price_t) + controls_t`` wi
 promotion mechanics (feature, display), the periods after a promotion (pull-forward dip),
 weekly seasonality (day-of-week dummies on daily data, annual Fourier terms on weekly data),
 Chinese public holidays and shopping festivals (``luopan.engines.anomaly.calendar``), a linear
-trend and, when given, store traffic. Censored periods (a stock-out) get weight 0.
+trend and, when given, store traffic. Censored periods (a stock-out) get weight 0 and keep
+their units sold as a lower bound (``Panel.lower``) for the censored likelihood of :mod:`.glm`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Panel:
     flags: dict[str, np.ndarray]  # feature / display (series × periods)
     common: dict[str, np.ndarray]  # controls shared by all series (periods,)
     controls: dict[str, np.ndarray] | None = None  # per-series controls (series × periods)
+    lower: np.ndarray | None = None  # units sold in censored periods (a lower bound), else NaN
 
 
 def _wide(frame: pd.DataFrame, col: str, ids: pd.Index, dates: pd.DatetimeIndex) -> np.ndarray:
@@ -94,12 +96,18 @@ def build_panel(
     y = _wide(df, "y", ids, dates)
     price = _wide(df, "price", ids, dates)
     weight = np.isfinite(y) & np.isfinite(price)
+    lower = None
     if "censored" in df.columns:
-        cens = np.nan_to_num(_wide(df, "censored", ids, dates)) > 0
+        cens = (np.nan_to_num(_wide(df, "censored", ids, dates)) > 0) & weight
+        lower = np.where(cens, y, np.nan)
         weight &= ~cens
     lp = np.log(np.where(price > 0, price, np.nan))
-    ref = np.nanmean(np.where(weight, lp, np.nan), axis=1)
-    ref = np.asarray(np.where(np.isfinite(ref), ref, np.nanmean(lp, axis=1)), dtype=np.float64)
+    used = weight | np.isfinite(lower) if lower is not None else weight
+    used = used & np.isfinite(lp)
+    ref = np.where(used, lp, 0.0).sum(1) / np.maximum(used.sum(1), 1)
+    seen = np.isfinite(lp)
+    fallback = np.where(seen, lp, 0.0).sum(1) / np.maximum(seen.sum(1), 1)
+    ref = np.asarray(np.where(used.any(1), ref, fallback), dtype=np.float64)
     lpc = np.where(np.isfinite(lp), lp - ref[:, None], 0.0)
     if "promo" in df.columns:
         promo = np.nan_to_num(_wide(df, "promo", ids, dates)) > 0
@@ -143,6 +151,7 @@ def build_panel(
         flags=flags,
         common=common,
         controls=controls,
+        lower=lower,
     )
 
 
