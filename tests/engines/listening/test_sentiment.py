@@ -92,3 +92,38 @@ def test_model_round_trips_through_bytes(model: SentimentModel) -> None:
     assert back.trained_on_ == m.trained_on_
     with pytest.raises(EngineError, match="not a luopan sentiment model"):
         SentimentModel.from_bytes(b"garbage")
+
+
+def test_nb_ratio_golden_and_roundtrip() -> None:
+    # Wang & Manning (2012): r = log((p/|p|₁)/(q/|q|₁)) with add-one counts
+    pos = ["好好", "好吃"]
+    neg = ["差差", "差吃"]
+    m = SentimentModel(n_bits=12, ngram=(1, 1), nb=True, balanced=True).fit(
+        (pos + neg) * 5, [1, 1, 0, 0] * 5
+    )
+    v = m.vectorizer
+    j_good, j_eat = v.transform(["好"]).indices[0], v.transform(["吃"]).indices[0]
+    # binary counts: 好 in 10 positive texts, 吃 in 5 of each class; 1 + counts over 2**12 bins
+    p_sum = 4096 + 10 + 5
+    q_sum = 4096 + 10 + 5
+    assert m.ratio_[j_good] == pytest.approx(np.log((11 / p_sum) / (1 / q_sum)), rel=1e-5)
+    assert m.ratio_[j_eat] == pytest.approx(0.0, abs=1e-6)
+    assert m.score_one("好") > 0.5 > m.score_one("差")
+    back = SentimentModel.from_bytes(m.to_bytes())
+    assert back.nb and np.allclose(back.score(["好吃", "差"]), m.score(["好吃", "差"]))
+    assert m.size_bytes == 2 * 4 * 2**12 + 8
+
+
+def test_waimai_in_corpus_nb_beats_plain(shared_data: Path) -> None:
+    # one stratified fold (seed 0) of waimai, trained on the other four; measured 2026-11-30:
+    # plain hashed char 1–3-grams macro-F1 0.878, NB log-count ratios + balanced classes 0.890
+    from sklearn.model_selection import StratifiedKFold
+
+    df = pd.read_csv(shared_data / "listening" / "waimai_10k.csv")
+    x, y = df["review"].to_numpy(dtype=object), df["label"].to_numpy()
+    tr, te = next(StratifiedKFold(5, shuffle=True, random_state=0).split(x, y))
+    f1 = []
+    for m in (SentimentModel(), SentimentModel(nb=True, balanced=True, alpha=1 / (3.5 * tr.size))):
+        m.fit(list(x[tr]), y[tr])
+        f1.append(evaluate(y[te], m.score(list(x[te]))).macro_f1)
+    assert f1[1] > 0.885 and f1[1] > f1[0] + 0.005

@@ -15,6 +15,8 @@ References:
     Weinberger, K. et al. (2009). Feature hashing for large scale multitask learning. ICML.
     Bottou, L. (2010). Large-scale machine learning with stochastic gradient descent. COMPSTAT.
     Daumé III, H. (2007). Frustratingly easy domain adaptation. ACL (in-domain upweighting).
+    Wang, S. & Manning, C. (2012). Baselines and bigrams: simple, good sentiment and topic
+    classification. ACL (NB log-count-ratio features, ``nb=True``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
+from sklearn.preprocessing import normalize
+from sklearn.utils.class_weight import compute_sample_weight
 
 from luopan.errors import EngineError, InsufficientDataError
 
@@ -123,6 +127,10 @@ class SentimentModel:
         alpha: L2 penalty of the SGD logistic regression.
         epochs: passes of stochastic gradient descent.
         seed: random state of the solver.
+        nb: scale binary n-gram features by their naive-Bayes log-count ratio
+            ``log((p/|p|₁)/(q/|q|₁))`` (add-one counts over positive / negative training texts)
+            before L2 normalisation (Wang & Manning 2012); the ratios are stored as ``ratio_``.
+        balanced: weight classes inversely to their frequency (macro-F1 on imbalanced data).
     """
 
     def __init__(
@@ -133,12 +141,16 @@ class SentimentModel:
         alpha: float = 3e-6,
         epochs: int = 15,
         seed: int = 0,
+        nb: bool = False,
+        balanced: bool = False,
     ) -> None:
         self.n_bits = n_bits
         self.ngram = ngram
         self.alpha = alpha
         self.epochs = epochs
         self.seed = seed
+        self.nb = nb
+        self.balanced = balanced
         self.thresholds_: dict[str, float] = {}
         self.trained_on_: str = ""
 
@@ -150,12 +162,23 @@ class SentimentModel:
             n_features=2**self.n_bits,
             alternate_sign=False,
             binary=True,
-            norm="l2",
+            norm=None if self.nb else "l2",
             dtype=np.float32,
         )
 
     def transform(self, texts: Sequence[object]) -> sparse.csr_matrix:
-        return self.vectorizer.transform(_clean(texts))
+        X = self.vectorizer.transform(_clean(texts))
+        if not self.nb:
+            return X
+        if not hasattr(self, "ratio_"):
+            return X  # fit() is about to learn the ratios from these counts
+        return normalize(sparse.csr_matrix(X.multiply(self.ratio_)), copy=False)
+
+    def _learn_ratio(self, X: sparse.csr_matrix, y: np.ndarray) -> sparse.csr_matrix:
+        p = 1.0 + np.asarray(X[y == 1].sum(axis=0)).ravel()
+        q = 1.0 + np.asarray(X[y == 0].sum(axis=0)).ravel()
+        self.ratio_ = np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
+        return normalize(sparse.csr_matrix(X.multiply(self.ratio_)), copy=False)
 
     def fit(
         self,
@@ -181,12 +204,18 @@ class SentimentModel:
             )
         if not set(np.unique(y)) <= {0, 1}:
             raise EngineError("labels must be 0 (negative) or 1 (positive)")
+        if hasattr(self, "ratio_"):
+            del self.ratio_  # refit: learn the ratios again from the raw counts
         X = self.transform(texts)
         w = np.ones(y.size)
         if base is not None:
             X = sparse.vstack([self.transform(base[0]), X]).tocsr()
             y = np.r_[np.asarray(base[1], dtype=int), y]
             w = np.r_[np.ones(len(base[1])), np.full(w.size, weight)]
+        if self.nb:
+            X = self._learn_ratio(X, y)
+        if self.balanced:
+            w = w * compute_sample_weight("balanced", y)
         clf = SGDClassifier(
             loss="log_loss",
             alpha=self.alpha,
@@ -244,11 +273,16 @@ class SentimentModel:
             "alpha": self.alpha,
             "epochs": self.epochs,
             "seed": self.seed,
+            "nb": self.nb,
+            "balanced": self.balanced,
             "thresholds": self.thresholds_,
             "trained_on": self.trained_on_,
             "intercept": self.intercept_,
         }
-        np.savez_compressed(buf, coef=self.coef_, meta=np.array(json.dumps(meta)))
+        arrays = {"coef": self.coef_, "meta": np.array(json.dumps(meta))}
+        if self.nb:
+            arrays["ratio"] = self.ratio_
+        np.savez_compressed(buf, **arrays)
         return buf.getvalue()
 
     @classmethod
@@ -258,6 +292,7 @@ class SentimentModel:
             with np.load(io.BytesIO(data), allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
                 coef = z["coef"].astype(np.float32)
+                ratio = z["ratio"].astype(np.float32) if meta.get("nb") else None
         except (ValueError, KeyError, OSError) as exc:
             raise EngineError(
                 f"not a luopan sentiment model ({exc})",
@@ -269,7 +304,11 @@ class SentimentModel:
             alpha=meta["alpha"],
             epochs=meta["epochs"],
             seed=meta["seed"],
+            nb=bool(meta.get("nb", False)),
+            balanced=bool(meta.get("balanced", False)),
         )
+        if ratio is not None:
+            m.ratio_ = ratio
         m.coef_, m.intercept_ = coef, float(meta["intercept"])
         m.thresholds_ = {str(k): float(v) for k, v in meta["thresholds"].items()}
         m.trained_on_ = str(meta["trained_on"])
@@ -278,7 +317,8 @@ class SentimentModel:
     @property
     def size_bytes(self) -> int:
         self._check()
-        return int(self.coef_.nbytes) + 8
+        extra = int(self.ratio_.nbytes) if self.nb else 0
+        return int(self.coef_.nbytes) + extra + 8
 
 
 @lru_cache(maxsize=1)
