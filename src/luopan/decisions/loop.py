@@ -24,6 +24,7 @@ health index); rules whose metric is neither are reported as skipped, not failed
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -283,7 +284,7 @@ def run_loop(
                 report.firings += len(firings)
                 done_rule()
                 done_rule = step(f"decide {rule.name}", report.rule_timings)
-                for sl, f in firings:
+                for sl, f in _cooled(log, rule, firings):
                     _decide(ws, con, catalog, rule, playbooks, log, sl, f, now, report, step)
                 done_rule()
             if verify:
@@ -295,6 +296,30 @@ def run_loop(
     finally:
         con.disconnect()
     return report
+
+
+def _cooled(
+    log: DecisionLog, rule: Rule, firings: list[tuple[dict[str, Any], Firing]]
+) -> list[tuple[dict[str, Any], Firing]]:
+    """The firings outside the rule's cool-down after an incident an earlier run opened for
+    the same slice: a routine run sees only its look-back window, so without the log it would
+    open the same episode again a period later (a firing at an incident's own period is kept:
+    it is deduplicated on opening)."""
+    if not firings:
+        return firings
+    seen: dict[str, list[str]] = {}
+    for incident in log.incidents():
+        if incident.rule == rule.name:
+            seen.setdefault(json.dumps(incident.slice, sort_keys=True), []).append(incident.period)
+    out = []
+    for sl, f in firings:
+        before = [
+            pd.Period(p, freq=f.period.freq) for p in seen.get(json.dumps(sl, sort_keys=True), [])
+        ]
+        if any(0 < f.period.ordinal - q.ordinal < rule.cooldown for q in before):
+            continue
+        out.append((sl, f))
+    return out
 
 
 def _decide(
