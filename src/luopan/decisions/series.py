@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,17 @@ from luopan.workspace import Workspace
 __all__ = ["HEALTH_DIMENSIONS", "SERIES_HOOKS", "health_index_series"]
 
 HEALTH_DIMENSIONS = ("customer__region", "customer__home_channel")
+
+
+def _complaints(con: Any) -> pd.DataFrame | None:
+    """Tickets as complaints (customer, day), or None when the warehouse has no tickets."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "tickets" not in tables:
+        return None
+    return con.execute(
+        "SELECT customer_id AS customer, CAST(created_at AS DATE) AS day FROM tickets "
+        "WHERE customer_id IS NOT NULL"
+    ).df()
 
 
 def _members(ws: Workspace) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
@@ -42,15 +54,7 @@ def _members(ws: Workspace) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | 
             "FROM orders WHERE customer_id IS NOT NULL"
         ).df()
         regions = con.execute("SELECT customer_id, region FROM customers").df()
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        complaints = (
-            con.execute(
-                "SELECT customer_id AS customer, CAST(created_at AS DATE) AS day FROM tickets "
-                "WHERE customer_id IS NOT NULL"
-            ).df()
-            if "tickets" in tables
-            else None
-        )
+        complaints = _complaints(con)
     finally:
         con.close()
     return orders, regions, complaints
@@ -107,15 +111,7 @@ def _purchases(
             if "customer__region" in by
             else None
         )
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        complaints = (
-            con.execute(
-                "SELECT customer_id AS customer, CAST(created_at AS DATE) AS day FROM tickets "
-                "WHERE customer_id IS NOT NULL"
-            ).df()
-            if "tickets" in tables
-            else None
-        )
+        complaints = _complaints(con)
     finally:
         con.close()
     orders = pd.DataFrame(
