@@ -9,7 +9,9 @@ the ratio is lifetimes / luopan. Parameters are compared at relative 1e-3.
 Then churn 45 days ahead on the reference survey's time splits (CDNOW sample, cutoff 1997-09-30;
 UCI Online Retail, cutoff 2011-08-31): AUC, Brier and ECE of the model against BG/NBD
 P(no purchase), 1 − P(alive) and recency alone in the same run, and the reliability curves
-saved as benchmarks/clv_churn_reliability.png (needs matplotlib).
+saved as benchmarks/clv_churn_reliability.png (needs matplotlib); every learner and feature set
+(spline, boosting, spline + basket features) also at the validation cutoffs 45 days earlier,
+where the choices were made (benchmarks/_clv_churn.py).
 
 The user health index on the same data: AUC of the index for "buys in the next 45 days" among
 customers active in the 90 days before the cutoff. With ``--demo PATH`` (an ingested demo world,
@@ -36,6 +38,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _clv_churn import (
+    CDNOW,
+    HEALTH_AUC,
+    RETAIL,
+    churn_data,
+    churn_lines,
+    churn_runs,
+    churn_verdict,
+    health_auc,
+    health_auc_lines,
+    reliability_picture,
+)
 
 from luopan.engines.customers.bg_nbd import BetaGeoModel, BgNbdParams
 from luopan.engines.customers.simulate import simulate_bg_nbd
@@ -43,10 +57,6 @@ from luopan.engines.customers.simulate import simulate_bg_nbd
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 SECTION = "## clv (benchmarks/clv.py)"
-DATA = HERE.parent.parent / "shared" / "data"
-CDNOW = DATA / "cdnow" / "CDNOW_sample.txt"
-RETAIL = DATA / "uci-online-retail"
-PICTURE = HERE / "clv_churn_reliability.png"
 TRUE = BgNbdParams(0.243, 4.414, 0.793, 2.426)
 
 
@@ -194,118 +204,6 @@ def run(sizes: list[int]) -> list[dict[str, Any]]:
     return rows
 
 
-def churn_runs() -> list[tuple[str, Any]]:
-    """Churn 45 days ahead on the time splits of the reference survey (CDNOW, Online Retail)."""
-    import pandas as pd
-
-    from luopan.engines.customers.churn import MODELS, ChurnModel, evaluate_churn
-
-    runs = []
-    if CDNOW.is_file():
-        frame = pd.read_csv(
-            CDNOW,
-            sep=r"\s+",
-            header=None,
-            dtype={1: str, 2: str},
-            names=["master", "customer", "date", "cds", "dollars"],
-        )
-        occ = pd.DataFrame(
-            {
-                "customer": frame["customer"],
-                "day": pd.to_datetime(frame["date"], format="%Y%m%d"),
-                "amount": frame["dollars"],
-            }
-        )
-        runs.append(("CDNOW sample", occ, "1997-09-30"))
-    if RETAIL.is_dir():
-        files = sorted(RETAIL.glob("online_retail_*.csv.gz"))
-        lines = pd.concat(
-            [pd.read_csv(f, dtype={"CustomerID": str, "InvoiceNo": str}) for f in files]
-        )
-        lines = lines[lines["CustomerID"].notna()]
-        occ = pd.DataFrame(
-            {
-                "customer": lines["CustomerID"],
-                "day": lines["InvoiceDate"],
-                "amount": lines["Quantity"] * lines["UnitPrice"],
-                "item": lines["StockCode"],
-            }
-        )
-        runs.append(("UCI Online Retail", occ, "2011-08-31"))
-    HEALTH_AUC.extend(health_auc(runs))
-    out = []
-    for name, occ, cutoff in runs:
-        for model in MODELS:
-            (result, cpu, wall) = timed(
-                lambda occ=occ, cutoff=cutoff, model=model: evaluate_churn(
-                    ChurnModel(horizon_days=45, model=model).fit(occ, cutoff), occ, cutoff
-                )
-            )
-            print(
-                f"churn 45 d, {name}, {model}, cutoff {cutoff}: {result.customers:,} customers, "
-                f"churn rate {result.churn_rate:.3f}, {cpu:.1f} CPU-s"
-            )
-            print(result.scores.round(4).to_string())
-            if model == "spline":
-                out.append((name, result))
-            else:
-                BOOSTING[name] = result.scores.loc["model"]
-        # the model choice was made on a validation cutoff 45 days earlier: show it too
-        val = (pd.Timestamp(cutoff) - pd.Timedelta(days=45)).strftime("%Y-%m-%d")
-        for model in MODELS:
-            res = evaluate_churn(ChurnModel(horizon_days=45, model=model).fit(occ, val), occ, val)
-            VALIDATION[(name, model)] = (val, res.scores.loc["model", "auc"])
-            print(f"validation {name} {model} {val}: AUC {res.scores.loc['model', 'auc']:.4f}")
-    return out
-
-
-#: boosting's scores at the scoring cutoffs and both learners' AUC at the validation cutoffs
-BOOSTING: dict[str, Any] = {}
-VALIDATION: dict[tuple[str, str], tuple[str, float]] = {}
-#: the previous session's figures (boosting on the 15 original features), for old vs new
-PREVIOUS = {"CDNOW sample": (0.7918, 0.0204), "UCI Online Retail": (0.7466, 0.0284)}
-
-
-#: the index before 2026-11-30 (Pareto/NBD P(alive) + Laplace trends), same protocol
-PREVIOUS_HEALTH_AUC = {
-    ("CDNOW sample", "1997-06-30"): 0.5628,
-    ("CDNOW sample", "1997-09-30"): 0.5046,
-    ("UCI Online Retail", "2011-06-30"): 0.3932,
-    ("UCI Online Retail", "2011-08-31"): 0.4006,
-}
-
-
-HEALTH_CUTOFFS = {
-    "CDNOW sample": ("1997-06-30", "1997-09-30"),
-    "UCI Online Retail": ("2011-06-30", "2011-08-31"),
-}
-HEALTH_AUC: list[tuple[str, str, int, float, float]] = []
-
-
-def health_auc(runs: list[tuple[str, Any, str]]) -> list[tuple[str, str, int, float, float]]:
-    """AUC of the health index for a purchase in the next 45 days, customers active in 90 days."""
-    import pandas as pd
-    from sklearn.metrics import roc_auc_score
-
-    from luopan.engines.customers.health import health_index
-
-    out = []
-    for name, occ, _ in runs:
-        for cut in map(pd.Timestamp, HEALTH_CUTOFFS[name]):
-            day = pd.to_datetime(occ["day"]).dt.normalize()
-            customer = occ["customer"].astype(str)
-            h = health_index(occ[["customer", "day", "amount"]], cut).customers
-            past = day <= cut
-            last = day[past].groupby(customer[past]).max()
-            active = last.index[last > cut - pd.Timedelta(days=90)]
-            later = (day > cut) & (day <= cut + pd.Timedelta(days=45)) & (occ["amount"] >= 0)
-            frame = h.loc[h.index.isin(active)]
-            auc = roc_auc_score(frame.index.isin(customer[later].unique()), frame["health"])
-            out.append((name, f"{cut:%Y-%m-%d}", len(frame), auc, float(frame["health"].mean())))
-            print(f"health index AUC {name} {cut:%Y-%m-%d}: {auc:.4f} ({len(frame)} active)")
-    return out
-
-
 def health_run(root: Path) -> dict[str, Any]:
     """Weekly health by region × home channel around the demo world's planted churn wave."""
     import json
@@ -356,57 +254,6 @@ def health_run(root: Path) -> dict[str, Any]:
     }
 
 
-def reliability_picture(results: list[tuple[str, Any]]) -> str:
-    """Save the model's reliability curves; returns the file name or why it was not drawn."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return "not drawn: matplotlib is not installed"
-    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4.5), squeeze=False)
-    for ax, (name, result) in zip(axes[0], results, strict=True):
-        curve = result.reliability
-        ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
-        ax.plot(curve["predicted"], curve["observed"], marker="o")
-        for _, row in curve.iterrows():
-            ax.annotate(
-                f"{int(row['count'])}",
-                (row["predicted"], row["observed"]),
-                textcoords="offset points",
-                xytext=(4, -10),
-                fontsize=7,
-            )
-        score = result.scores.loc["model"]
-        ax.set_title(f"{name}: AUC {score['auc']:.3f}, ECE {score['ece']:.3f}")
-        ax.set_xlabel("predicted P(no purchase in 45 days)")
-        ax.set_ylabel("observed share without a purchase")
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-    fig.tight_layout()
-    fig.savefig(PICTURE, dpi=110)
-    plt.close(fig)
-    return PICTURE.name
-
-
-CHURN_TARGETS = {"CDNOW sample": (0.80, 0.02), "UCI Online Retail": (0.76, None)}
-
-
-def churn_verdict(churn: list[tuple[str, Any]]) -> str:
-    parts = []
-    for name, result in churn:
-        auc_target, ece_target = CHURN_TARGETS[name]
-        score = result.scores.loc["model"]
-        met = score["auc"] >= auc_target and (ece_target is None or score["ece"] <= ece_target)
-        target = f"AUC ≥ {auc_target}" + (f", ECE ≤ {ece_target}" if ece_target else "")
-        parts.append(
-            f"churn on {name}: AUC {score['auc']:.3f}, ECE {score['ece']:.3f} "
-            f"({target}: {'met' if met else 'NOT met'})"
-        )
-    return "; ".join(parts) + "." if parts else ""
-
-
 def write_results(
     rows: list[dict[str, Any]],
     cmd: str,
@@ -441,60 +288,8 @@ def write_results(
             f"{r['max_rel_diff']:.1e} | {p[0]:.5f}, {p[1]:.5f}, {p[2]:.5f}, {p[3]:.5f} |"
         )
     if churn:
-        lines += [
-            "",
-            "Churn 45 days ahead (time split; the model is trained on cutoffs whose label "
-            "window closes by the scoring cutoff, BG/NBD refitted at each cutoff):",
-            "",
-            "| data | scoring cutoff | customers | churn rate | method | AUC | Brier | ECE |",
-            "|---|---|---:|---:|---|---:|---:|---:|",
-        ]
-        for name, result in churn:
-            for method, score in result.scores.iterrows():
-                brier = "" if np.isnan(score["brier"]) else f"{score['brier']:.4f}"
-                ece = "" if np.isnan(score["ece"]) else f"{score['ece']:.4f}"
-                lines.append(
-                    f"| {name} | {result.cutoff:%Y-%m-%d} | {result.customers:,} | "
-                    f"{result.churn_rate:.3f} | {method} | {score['auc']:.4f} | {brier} | {ece} |"
-                )
-        lines += [
-            "",
-            "model = the default learner (additive spline logistic model on the extended "
-            "features, see luopan/engines/customers/churn.py). Old vs new and the learner "
-            "choice (AUC at the validation cutoff 45 days before each scoring cutoff, where "
-            "the learner was chosen; the scoring cutoff was measured after the choice):",
-            "",
-            "| data | previous model AUC / ECE (boosting, 15 features) | boosting, extended "
-            "features AUC / ECE | spline (default) AUC / ECE | validation cutoff | validation "
-            "AUC boosting | validation AUC spline |",
-            "|---|---|---|---|---|---:|---:|",
-        ]
-        for name, result in churn:
-            old = PREVIOUS.get(name, (float("nan"), float("nan")))
-            boost = BOOSTING.get(name)
-            new = result.scores.loc["model"]
-            vb = VALIDATION.get((name, "boosting"), ("", float("nan")))
-            vs = VALIDATION.get((name, "spline"), ("", float("nan")))
-            b_text = "" if boost is None else f"{boost['auc']:.4f} / {boost['ece']:.4f}"
-            lines.append(
-                f"| {name} | {old[0]:.4f} / {old[1]:.4f} | {b_text} | "
-                f"{new['auc']:.4f} / {new['ece']:.4f} | {vs[0]} | {vb[1]:.4f} | {vs[1]:.4f} |"
-            )
-        lines += ["", f"Reliability curves: {picture}"]
-    if HEALTH_AUC:
-        lines += [
-            "",
-            "User health index (luopan/engines/customers/health.py, formula of 2026-11-30): AUC "
-            "for a purchase in the next 45 days among customers active in the 90 days before "
-            "the cutoff (higher index = more likely to buy), against the previous formula "
-            "(Pareto/NBD P(alive) + Laplace trends) on the same protocol:",
-            "",
-            "| data | cutoff | active customers | AUC | previous AUC | mean index |",
-            "|---|---|---:|---:|---:|---:|",
-        ]
-        for name, cut, n, auc, mean in HEALTH_AUC:
-            prev = PREVIOUS_HEALTH_AUC.get((name, cut), float("nan"))
-            lines.append(f"| {name} | {cut} | {n:,} | {auc:.4f} | {prev:.4f} | {mean:.1f} |")
+        lines += churn_lines(churn, picture)
+    lines += health_auc_lines()
     if health:
         wide, planted = health["wide"], health["planted"]
         start, end = health["wave"]
@@ -520,15 +315,33 @@ def write_results(
             f"{wide.loc[planted].min():.1f}, lowest value of any other segment "
             f"{others.min().min():.1f}).",
         ]
-    section = "\n".join(lines) + "\n"
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.is_file() else "# Benchmarks\n"
     start = text.find(SECTION)
+    if not health and start != -1:
+        lines += previous_demo_block(text[start:])
+    section = "\n".join(lines) + "\n"
     if start == -1:
         text = text.rstrip("\n") + "\n\n" + section
     else:
         nxt = text.find("\n## ", start + len(SECTION))
         text = text[:start] + section + ("\n" + text[nxt + 1 :] if nxt != -1 else "")
     RESULTS.write_text(text, encoding="utf-8")
+
+
+DEMO_BLOCK = "User health index on the demo world"
+
+
+def previous_demo_block(section: str) -> list[str]:
+    """The demo-world block of the previous run, kept (marked) when ``--demo`` is not given."""
+    begin = section.find(DEMO_BLOCK)
+    if begin == -1:
+        return []
+    end = section.find("\n## ", begin)
+    block = section[begin : end if end != -1 else len(section)].rstrip("\n")
+    note = "(kept from an earlier run with `--demo`; not re-run this time)"
+    if not block.startswith(DEMO_BLOCK + " (kept"):
+        block = block.replace(DEMO_BLOCK, f"{DEMO_BLOCK} {note}", 1)
+    return ["", block]
 
 
 def main() -> int:
@@ -539,7 +352,11 @@ def main() -> int:
     ap.add_argument("--demo", type=Path, default=None, help="an ingested demo world (health)")
     args = ap.parse_args()
     rows = run(args.sizes)
-    churn = [] if args.no_churn else churn_runs()
+    churn = []
+    if not args.no_churn:
+        data = churn_data()
+        HEALTH_AUC.extend(health_auc(data))
+        churn = churn_runs(data, timed)
     picture = reliability_picture(churn) if churn else ""
     if picture:
         print(f"reliability curves: {picture}")

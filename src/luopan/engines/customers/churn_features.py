@@ -12,7 +12,14 @@ Everything is computed from purchases on or before the cutoff; only the label lo
 - BG/NBD fitted at the cutoff: P(alive), P(no purchase in h), expected purchases in h
   (Fader, Hardie & Lee 2005);
 - returns (days whose net amount is negative) and, when the occasions carry an ``item``
-  column, category/product breadth (distinct items ever and in the last 90 days).
+  column, category/product breadth (distinct items ever and in the last 90 days);
+- what and how the customer buys (``BASKET``), from the order lines when they carry them:
+  units per line (median ``quantity`` of the bought lines) and the mean unit price (spend /
+  units) — wholesale against retail buyers; the returned share of the spend (negative lines
+  against positive ones); when ``day`` carries times of day, the mean hour of the orders
+  (office-hours business buyers against evening consumers); the share of orders placed on a
+  weekend. A feature whose source column is absent is 0 for everyone (the model drops it).
+  ``ChurnModel`` reads them only with ``basket=True`` (see churn.py for why).
 
 ``design_matrix`` maps them to the scale the additive (spline) model reads: logarithms of
 counts, amounts and durations (heavy-tailed), the logit of P(no purchase), indicators.
@@ -35,7 +42,10 @@ from luopan.engines.customers.bg_nbd import BetaGeoModel
 from luopan.engines.customers.summary import summarize_transactions
 from luopan.errors import DataContractError
 
-__all__ = ["FEATURES", "churn_features", "design_matrix"]
+__all__ = ["BASKET", "FEATURES", "churn_features", "design_matrix"]
+
+#: what and how the customer buys (order-line content), see ``_basket``
+BASKET = ("units_per_line", "unit_price", "returned_share", "order_hour", "weekend_share")
 
 FEATURES = (
     "recency",
@@ -61,6 +71,7 @@ FEATURES = (
     "returns",
     "breadth",
     "breadth_90",
+    *BASKET,
 )
 
 
@@ -73,14 +84,39 @@ def _gaps(hist: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
     ).reindex(index)
 
 
+def _basket(past: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """Per customer: units per line, unit price, returned share, order hour, weekend share."""
+    out = pd.DataFrame(0.0, index=index, columns=list(BASKET))
+    bought = past[past["amount"] > 0]
+    g = bought.groupby("customer")
+    spend = g["amount"].sum()
+    if "quantity" in past:
+        units = pd.to_numeric(bought["quantity"], errors="coerce")
+        units = units.where(units > 0)
+        out["units_per_line"] = units.groupby(bought["customer"]).median()
+        out["unit_price"] = spend / units.groupby(bought["customer"]).sum()
+    returned = -past.loc[past["amount"] < 0].groupby("customer")["amount"].sum()
+    out["returned_share"] = (returned.reindex(spend.index, fill_value=0.0) / spend).clip(0, 1)
+    # one row per order: a distinct (customer, time stamp) of a bought line
+    orders = bought[["customer", "stamp"]].drop_duplicates()
+    stamp = orders["stamp"].dt
+    if (stamp.hour + stamp.minute > 0).any():  # times of day are known
+        hour = stamp.hour + stamp.minute / 60.0
+        out["order_hour"] = hour.groupby(orders["customer"]).mean()
+    out["weekend_share"] = (stamp.day_of_week >= 5).groupby(orders["customer"]).mean()
+    return out.reindex(index).fillna(0.0)
+
+
 def churn_features(
     occasions: pd.DataFrame, cutoff: str | pd.Timestamp, *, horizon_days: int = 45
 ) -> pd.DataFrame:
     """Features of every customer with a purchase on or before ``cutoff``, and the label.
 
     Args:
-        occasions: one row per purchase (or purchase line), columns ``customer``, ``day``,
-            ``amount`` and optionally ``item`` (SKU or category, for breadth).
+        occasions: one row per purchase (or purchase line), columns ``customer``, ``day``
+            (a date, or a time stamp: its time of day feeds ``order_hour``), ``amount`` and
+            optionally ``item`` (SKU or category, for breadth) and ``quantity`` (units of the
+            line, for units per line and unit price).
         cutoff: last day of the known history.
         horizon_days: the label window (cutoff, cutoff + h].
 
@@ -92,8 +128,10 @@ def churn_features(
     if missing:
         raise DataContractError(f"occasions lack column(s) {sorted(missing)}")
     cut = pd.Timestamp(cutoff).normalize()
+    stamp = pd.to_datetime(occasions["day"])
     occ = occasions.assign(
-        day=pd.to_datetime(occasions["day"]).dt.normalize(),
+        stamp=stamp,
+        day=stamp.dt.normalize(),
         customer=occasions["customer"].astype(str),
     )
     summary = summarize_transactions(
@@ -148,6 +186,7 @@ def churn_features(
         out[["breadth", "breadth_90"]] = out[["breadth", "breadth_90"]].fillna(0.0)
     else:
         out["breadth"] = out["breadth_90"] = 0.0
+    out = out.join(_basket(past, out.index))
     end = cut + pd.Timedelta(days=horizon_days)
     # a purchase = any line of non-negative amount (the reference survey's label)
     future = occ[(occ["day"] > cut) & (occ["day"] <= end) & (occ["amount"] >= 0)]
@@ -188,8 +227,12 @@ def design_matrix(frame: pd.DataFrame, extra: list[str] | None = None) -> pd.Dat
         "breadth",
         "first_amount",
         "last_amount",
+        "units_per_line",
+        "unit_price",
     ):
         out[name] = _log1p(frame[name])
+    for name in ("returned_share", "order_hour", "weekend_share"):
+        out[name] = frame[name].astype(float).fillna(0.0)
     for name in extra or []:
         out[name] = pd.to_numeric(frame[name], errors="coerce").fillna(0.0)
     return out
