@@ -18,7 +18,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from typing import Any
 
 import duckdb
 import ibis
+from _common import machine, write_section
 
 from luopan.engines.abtest import (
     MeanStats,
@@ -42,6 +42,7 @@ from luopan.engines.abtest import (
 from luopan.engines.abtest.aggregate import ibis_sufficient_stats, stats_from_sums
 
 HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
 SECTION = "## abtest (benchmarks/abtest.py)"
 
 CASES: dict[str, Any] = {
@@ -226,37 +227,6 @@ def bench_warehouse(rows: int) -> dict[str, Any]:
     }
 
 
-def machine() -> str:
-    mem = ""
-    try:
-        kb = int(
-            next(
-                x
-                for x in Path("/proc/meminfo").read_text().splitlines()
-                if x.startswith("MemTotal")
-            ).split()[1]
-        )
-        mem = f", {kb / 1024**2:.1f} GiB RAM"
-    except (OSError, StopIteration):
-        pass
-    return (
-        f"{os.cpu_count()} CPUs{mem}, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, duckdb {duckdb.__version__}"
-    )
-
-
-def write_section(text: str) -> None:
-    path = HERE / "RESULTS.md"
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = old.find(SECTION)
-    if start < 0:
-        new = old.rstrip() + "\n\n" + text
-    else:
-        nxt = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + ("" if nxt < 0 else "\n" + old[nxt + 1 :])
-    path.write_text(new.rstrip() + "\n", encoding="utf-8")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, default=100_000_000)
@@ -266,7 +236,7 @@ def main() -> None:
     args = ap.parse_args()
     single = bench_single(args.reps, args.gbstats_python)
     wh = bench_warehouse(args.rows)
-    lines = [SECTION, ""]
+    lines: list[str] = []
     target = "met" if wh["luopan_s"] <= 10 else "NOT met"
     lines.append(
         f"**Verdict: {wh['rows']:,} assignment rows × 5 metrics aggregated and "
@@ -275,7 +245,7 @@ def main() -> None:
     lines += [
         "",
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-        f"- machine: {machine()}",
+        f"- machine: {machine('duckdb')}",
         f"- command: `.venv/bin/python benchmarks/abtest.py --rows {args.rows}"
         f"{' --gbstats-python ' + args.gbstats_python if args.gbstats_python else ''}`",
         "- note: the 2 CPUs are shared with other jobs during the run; wall times are upper bounds",
@@ -323,7 +293,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(RESULTS, SECTION, text)
 
 
 if __name__ == "__main__":

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import sys
 import time
 from collections.abc import Callable
@@ -34,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import machine, write_section
 
 from luopan.engines.anomaly import detect_anomalies, public_holidays, robust, shopping_festivals
 from luopan.engines.anomaly.robust import MAD_TO_SIGMA
@@ -234,35 +233,6 @@ def demo_figures(root: Path) -> list[str]:
     return lines
 
 
-def machine() -> str:
-    mem = ""
-    try:
-        kb = int(next(x for x in open("/proc/meminfo") if x.startswith("MemTotal")).split()[1])
-        mem = f", {kb / 1024**2:.1f} GiB RAM"
-    except (OSError, StopIteration, ValueError):
-        pass
-    return (
-        f"{os.cpu_count()} CPUs ({platform.machine()}){mem}, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}, numpy {np.__version__}, "
-        f"pandas {pd.__version__}"
-    )
-
-
-def write_section(text: str) -> None:
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    lines = old.split("\n")
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        new = "\n".join(lines[:start] + text.rstrip("\n").split("\n") + [""] + lines[end:])
-        new = new.rstrip("\n") + "\n"
-    RESULTS.write_text(new, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--slices", type=int, default=1000)
@@ -326,10 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     cmd = " ".join(["python", "benchmarks/anomaly.py", *(argv or sys.argv[1:])])
     text = "\n".join(
         [
-            SECTION,
-            "",
             f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-            f"- machine: {machine()}",
+            f"- machine: {machine('numpy', 'pandas')}",
             f"- command: `{cmd}`",
             f"- data: {n:,} synthetic slices × {days} days (seed {args.seed}), scored on days "
             f"{start}–{days - 1} (the second year); see the module docstring for the planted "
@@ -353,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
             "metric per quarter.",
         ]
     )
-    write_section(text)
+    write_section(RESULTS, SECTION, text)
     print(f"wrote {RESULTS}")
     return 0
 

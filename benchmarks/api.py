@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import shutil
 import socket
@@ -37,6 +36,7 @@ import time
 from pathlib import Path
 
 import httpx
+from _common import machine, write_section
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -293,27 +293,6 @@ def page_times(
     return out
 
 
-def machine() -> str:
-    import duckdb
-
-    return (
-        f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, duckdb {duckdb.__version__}"
-    )
-
-
-def write_results(lines: list[str]) -> None:
-    section = "\n".join([SECTION, "", *lines]) + "\n"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.is_file() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("\n" + text[nxt + 1 :] if nxt != -1 else "")
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--world", type=Path, default=Path("/tmp/luopan-bench/api-world"))
@@ -439,7 +418,7 @@ def main() -> int:
     mix = "the JSON routes" if args.no_pages else "JSON routes and cockpit pages"
     lines = [
         f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        f"- machine: {machine()}; shared with other jobs: 1-minute load average {load0:.1f} "
+        f"- machine: {machine('duckdb')}; shared with other jobs: 1-minute load average {load0:.1f} "
         f"at start, {load1:.1f} at end",
         f"- command: `.venv/bin/python benchmarks/api.py {' '.join(sys.argv[1:])}`",
         "- setup: demo world seed 7, 3,000 customers, 400 days, 6 stores; `luopan serve` "
@@ -496,7 +475,7 @@ def main() -> int:
     if errors:
         lines += ["", "First errors:", ""] + [f"- {n}: {s} {t[:200]}" for n, s, t in errors[:5]]
     if not args.no_results:
-        write_results(lines)
+        write_section(RESULTS, SECTION, "\n".join(lines))
     shutil.rmtree(args.work, ignore_errors=True)
     return 0 if met else 1
 

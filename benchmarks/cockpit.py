@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -30,6 +29,8 @@ import time
 import warnings
 from pathlib import Path
 from typing import Any
+
+from _common import machine, write_section
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -150,16 +151,6 @@ def run(world: Path, repeat: int) -> dict[str, Any]:
     return out
 
 
-def machine() -> str:
-    import duckdb
-
-    return (
-        f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, duckdb {duckdb.__version__}, "
-        f"load average {os.getloadavg()[0]:.1f} at the start"
-    )
-
-
 def table(out: dict[str, Any]) -> list[str]:
     lines = [
         "| page | cold, no warmer (s) | warm, no warmer (s) | first request while warming (s) "
@@ -172,18 +163,6 @@ def table(out: dict[str, Any]) -> list[str]:
             f"| {f['first_after_warm']:.3f} | {f['warm_warmer']:.3f} |"
         )
     return lines
-
-
-def write_results(lines: list[str]) -> None:
-    section = "\n".join([SECTION, "", *lines]) + "\n"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.is_file() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("\n" + text[nxt + 1 :] if nxt != -1 else "")
-    RESULTS.write_text(text, encoding="utf-8")
 
 
 def main() -> int:
@@ -209,7 +188,8 @@ def main() -> int:
     out = run(args.world, args.repeat)
     lines = [
         f"Demo world: {row[0]:,} customers with orders, {row[1]:,} orders, 400 days, 8 stores "
-        f"(`{args.world}`). Machine: {machine()}.",
+        f"(`{args.world}`). Machine: {machine('duckdb')}, "
+        f"load average {os.getloadavg()[0]:.1f} at the start.",
         "",
         *table(out),
         "",
@@ -220,7 +200,7 @@ def main() -> int:
     ]
     print("\n".join(lines))
     if not args.no_results:
-        write_results(lines)
+        write_section(RESULTS, SECTION, "\n".join(lines))
     return 0
 
 

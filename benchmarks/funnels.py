@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import resource
 import sys
 import time
@@ -28,6 +27,7 @@ from typing import Any
 
 import duckdb
 import ibis
+from _common import machine, write_section
 
 from luopan.engines.funnels import funnel
 from luopan.engines.funnels.retention import retention
@@ -116,31 +116,6 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def machine() -> str:
-    mem = ""
-    try:
-        kb = int(next(x for x in open("/proc/meminfo") if x.startswith("MemTotal")).split()[1])
-        mem = f", {kb / 2**20:.1f} GiB RAM"
-    except (OSError, StopIteration):
-        pass
-    return (
-        f"{os.cpu_count()} CPUs{mem}, {platform.system()} {platform.release()}, Python "
-        f"{platform.python_version()}, duckdb {duckdb.__version__}, ibis {ibis.__version__}"
-    )
-
-
-def write_results(lines: list[str]) -> None:
-    section = "\n".join([SECTION, "", *lines]) + "\n"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.is_file() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("\n" + text[nxt + 1 :] if nxt != -1 else "")
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 Timing = tuple[float, float, float]  # wall s, CPU s, load average at start
 
 
@@ -218,7 +193,7 @@ def main() -> int:
         verdict,
         "",
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-        f"- machine: {machine()}, DuckDB threads {args.threads} (checked); load average at "
+        f"- machine: {machine('duckdb', 'ibis')}, DuckDB threads {args.threads} (checked); load average at "
         f"start {load:.1f} (the 2 cores are shared with other jobs: wall time is inflated, "
         "CPU seconds less so)",
         f"- command: `.venv/bin/python benchmarks/funnels.py --events "
@@ -239,7 +214,7 @@ def main() -> int:
     ]
     for rows, _gen, tf, tr, check in results:
         lines.append(f"| {rows:,} | {_cell(tf)} | {_cell(tr)} | {check} |")
-    write_results(lines)
+    write_section(RESULTS, SECTION, "\n".join(lines))
     print(f"wrote {RESULTS.relative_to(HERE.parent)}")
     return 0
 

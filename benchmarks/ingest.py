@@ -34,7 +34,6 @@ import datetime as dt
 import functools
 import json
 import os
-import platform
 import re
 import resource
 import shutil
@@ -48,6 +47,7 @@ from typing import Any
 
 import duckdb
 import yaml
+from _common import machine, write_section
 
 HERE = Path(__file__).resolve().parent
 DATA = Path(
@@ -441,32 +441,6 @@ def loadavg() -> str:
         return "n/a"
 
 
-def machine() -> dict[str, Any]:
-    mem_kb = 0
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem_kb = int(line.split()[1])
-    except OSError:
-        pass
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "ram_gib": round(mem_kb / 1024 / 1024, 1),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "duckdb": duckdb.__version__,
-        "os": f"{platform.system()} {platform.release()}",
-    }
-
-
 def fmt_rate(rows: int, s: float) -> str:
     return f"{rows / s:,.0f}" if s > 0 else "-"
 
@@ -505,8 +479,7 @@ def print_report(
         return
     console = Console()
     console.print(
-        f"[bold]machine[/]: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, "
-        f"{m['os']}, Python {m['python']}, duckdb {m['duckdb']}; load average before / "
+        f"[bold]machine[/]: {m['description']}; load average before / "
         f"after: {m['load_before']} / {m['load_after']}"
     )
     t = Table(title="ingest throughput")
@@ -561,11 +534,8 @@ def write_results(
     note: str,
 ) -> None:
     lines = [
-        SECTION,
-        "",
         f"- date: {dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
-        f"- machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, {m['os']}, "
-        f"Python {m['python']}, duckdb {m['duckdb']}",
+        f"- machine: {m['description']}",
         f"- command: `{cmd}`",
         f"- load average (1/5/15 min) before / after: {m['load_before']} / {m['load_after']}",
         f"- note: {note}",
@@ -588,16 +558,7 @@ def write_results(
                 lbl = label.strip()
                 depth = len(label) - len(label.lstrip(" "))
                 lines.append(f"| {'↳ ' * (depth // 2)}{lbl} | {s:.2f} | {pct:.1f} |")
-    section = "\n".join(lines) + "\n"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.is_file() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[nxt + 1 :] if nxt != -1 else "")
-        text = text.replace(section + "## ", section + "\n## ")
-    RESULTS.write_text(text, encoding="utf-8")
+    write_section(RESULTS, SECTION, "\n".join(lines))
 
 
 # ---- main ---------------------------------------------------------------------------------
@@ -676,8 +637,7 @@ def main() -> int:
         else:
             print(f"workspaces kept in {work}")
 
-    m = machine()
-    m["load_before"], m["load_after"] = load_before, loadavg()
+    m = {"description": machine("duckdb"), "load_before": load_before, "load_after": loadavg()}
     b_s = bare["s"]
     u = runs["luopan UTF-8"]
     table_rows: list[tuple[str, ...]] = [

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import sys
 import threading
@@ -61,6 +60,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from _common import machine, read_section, write_section
 from loop_world import append_day, link_exports, scale_world, table_sizes
 
 HERE = Path(__file__).resolve().parent
@@ -166,38 +166,12 @@ def workspace_copy(world: Path, root: Path, hook: str) -> Any:
     return Workspace.open(root)
 
 
-def machine() -> str:
-    import duckdb
-
-    cpu = platform.machine()
-    try:
-        cpu = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-    except (OSError, StopIteration):
-        pass
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, duckdb {duckdb.__version__}"
-    )
-
-
 def write_results(lines: list[str]) -> None:
     """Replace the loop section of RESULTS.md; its paragraphs that begin with "Previous" or
     "Note" (earlier figures and analysis, written by hand) stay, after the new ones."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.is_file() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    nxt = text.find("\n## ", start + len(SECTION)) if start != -1 else -1
-    old = text[start : nxt + 1 if nxt != -1 else len(text)] if start != -1 else ""
+    old = read_section(RESULTS, SECTION)
     kept = [p.strip() for p in old.split("\n\n") if p.startswith(("Previous", "Note"))]
-    section = "\n".join([SECTION, "", *lines, *(f"\n{p}" for p in kept)]) + "\n"
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        text = text[:start] + section + ("\n" + text[nxt + 1 :] if nxt != -1 else "")
-    RESULTS.write_text(text, encoding="utf-8")
+    write_section(RESULTS, SECTION, "\n".join([*lines, *(f"\n{p}" for p in kept)]))
 
 
 def timed_run(ws: Any, name: str, *, backfill: bool) -> tuple[Any, float, float, float]:
@@ -284,7 +258,7 @@ def run_scaled(args: argparse.Namespace) -> list[str]:
         cmd += f" --scale-customers {args.scale_customers}"
     out = [
         f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        f"- machine: {machine()}; shared with other jobs: 1-minute load average "
+        f"- machine: {machine('duckdb')}; shared with other jobs: 1-minute load average "
         f"{load_before:.1f} at start, {full_load:.1f} after the full run, {inc_load:.1f} after "
         "the incremental run (2 cores)",
         f"- command: `{cmd}`",
@@ -345,7 +319,7 @@ def run_default(args: argparse.Namespace) -> list[str]:
     full, again, daily = runs["full"][0], runs["again"][0], runs["daily"][0]
     lines = [
         f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        f"- machine: {machine()}; shared with other jobs: 1-minute load average "
+        f"- machine: {machine('duckdb')}; shared with other jobs: 1-minute load average "
         f"{load_before:.1f} at start, {load_after:.1f} at end (2 cores)",
         f"- command: `.venv/bin/python benchmarks/loop.py --customers {args.customers} "
         f"--days {args.days}`",

@@ -20,7 +20,6 @@ import argparse
 import datetime as dt
 import math
 import os
-import platform
 import statistics
 import sys
 import time
@@ -31,6 +30,7 @@ from typing import Any
 
 import duckdb
 import ibis
+from _common import machine, write_section
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -122,42 +122,6 @@ def hand_sql(raw: Any, sql: str) -> Any:
     return raw.execute(sql).df()
 
 
-def machine() -> str:
-    cpu = platform.processor()
-    mem = ""
-    try:
-        cpu = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-        kb = next(
-            int(line.split()[1])
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal:")
-        )
-        mem = f", {kb / 1024 / 1024:.1f} GiB RAM"
-    except (OSError, StopIteration):
-        pass
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}){mem}, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, duckdb {duckdb.__version__}, "
-        f"ibis {ibis.__version__}"
-    )
-
-
-def write_results(lines: list[str]) -> None:
-    section = "\n".join([SECTION, "", *lines]) + "\n"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.is_file() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("\n" + text[nxt + 1 :] if nxt != -1 else "")
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--world", type=Path, default=Path("/tmp/luopan-bench/metrics-world"))
@@ -241,7 +205,7 @@ def main() -> int:
     cmd = " ".join(["`.venv/bin/python benchmarks/metrics.py", *sys.argv[1:]]).strip() + "`"
     out = [
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-        f"- machine: {machine()}; shared with other jobs: 1-minute load average "
+        f"- machine: {machine('duckdb', 'ibis')}; shared with other jobs: 1-minute load average "
         f"{load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end (2 cores)",
         f"- command: {cmd}",
         f"- data: demo world seed 7 scaled to {n_lines:,} order lines / {n_orders:,} orders "
@@ -277,7 +241,7 @@ def main() -> int:
             f"| {name} | {hand_s * 1000:.0f} ms | {cat_s * 1000:.0f} ms | "
             f"{ratio:.2f}× | {cpu_ratio:.2f}× | {'yes' if same else 'NO'} |"
         )
-    write_results(out)
+    write_section(RESULTS, SECTION, "\n".join(out))
     print(f"wrote {RESULTS.relative_to(HERE.parent)}")
     return 0
 

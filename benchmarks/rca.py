@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import itertools
-import os
-import platform
 import statistics
 import sys
 import time
@@ -29,9 +27,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
+from _common import machine, write_section
 
 from luopan.engines.rca import (
     CaseScore,
@@ -159,35 +157,6 @@ def split_check(cases: list[Case]) -> str:
     return "\n".join(lines)
 
 
-def machine() -> str:
-    mem = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split("\n")[0].split()[1])
-        mem = f", {kb / 1024**2:.1f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    cpu = platform.processor() or platform.machine()
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}){mem}, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}"
-    )
-
-
-def write_section(text: str) -> None:
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    lines = old.split("\n")
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        new = "\n".join(lines[:start] + text.rstrip("\n").split("\n") + [""] + lines[end:])
-        new = new.rstrip("\n") + "\n"
-    RESULTS.write_text(new, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
@@ -299,8 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         "their F1 by 0.03-0.07. Several labelled S/L causes hold < 0.5% of the change.\n"
     )
     write_section(
-        f"{SECTION}\n\n{verdict}\n\n"
-        f"- date: {now:%Y-%m-%d %H:%M} UTC\n- machine: {machine()}\n"
+        RESULTS,
+        SECTION,
+        f"{verdict}\n\n"
+        f"- date: {now:%Y-%m-%d %H:%M} UTC\n- machine: {machine('numpy', 'pandas')}\n"
         f"- command: `{command.strip()}`\n"
         "- scoring: exact match of canonical elements, micro-F1 per dataset "
         "(../shared/data/rca/README.md); CPU = `time.process_time` of `localize` only; "
@@ -308,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         "same machine type, not from this run (../shared/reference/rca.md §3); "
         "one parameter setting (`RcaParams()` defaults) for every dataset\n\n"
         f"{table}\n\n{settings}\n\n{notes}"
-        + (f"\nRS two-fold check:\n\n{split}\n" if split else "")
+        + (f"\nRS two-fold check:\n\n{split}\n" if split else ""),
     )
     return 0
 

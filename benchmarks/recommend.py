@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import sys
 import time
 import warnings
@@ -35,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _common import machine, write_section
 
 from luopan.engines.recommend import (
     AlsRecommender,
@@ -343,10 +342,8 @@ def write_results(
 ) -> None:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = [
-        SECTION,
-        "",
-        f"Run {now} · `{command}` · {platform.python_version()} · "
-        f"{os.cpu_count()} cores (shared with other jobs) · implicit ALS 64 factors, 15 iterations, "
+        f"Run {now} · `{command}` · {machine('numpy', 'pandas', 'implicit')}, "
+        "shared with other jobs · implicit ALS 64 factors, 15 iterations, "
         "BM25 item-kNN K=400.",
         "",
     ]
@@ -390,15 +387,7 @@ def write_results(
         out.append("")
     if rules:
         out += rules_table(rules)
-    section = "\n".join(out) + "\n"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.is_file() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("\n" + text[nxt + 1 :] if nxt != -1 else "")
-    RESULTS.write_text(text, encoding="utf-8")
+    write_section(RESULTS, SECTION, "\n".join(out))
 
 
 def main() -> int:

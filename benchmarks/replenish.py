@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import machine, read_section, write_section
 
 from luopan.engines.replenish import DemandForecaster, backtest, coverage, mase, plan_orders, wape
 
@@ -505,54 +504,31 @@ def demo(ws_root: Path, refit_every: int) -> list[str]:
     return lines
 
 
+def _demo_bounds(lines: list[str]) -> tuple[int, int] | None:
+    """Line range ``[start, end)`` of the demo subsection among the section's lines."""
+    sub = next((i for i, line in enumerate(lines) if line.strip() == DEMO_SUB), None)
+    if sub is None:
+        return None
+    stop = next((i for i in range(sub + 1, len(lines)) if lines[i].startswith("### ")), len(lines))
+    return sub, stop
+
+
 def write_subsection(text: str) -> None:
     """Replace (or append) the demo subsection inside this module's section of RESULTS.md."""
-    lines = RESULTS.read_text(encoding="utf-8").split("\n")
-    start = next(i for i, line in enumerate(lines) if line.strip() == SECTION)
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    sub = next((i for i in range(start, end) if lines[i].strip() == DEMO_SUB), None)
-    if sub is None:
-        body = lines[start:end]
-        while body and not body[-1].strip():
-            body.pop()
-        new = lines[:start] + body + [""] + text.rstrip("\n").split("\n") + [""] + lines[end:]
+    lines = read_section(RESULTS, SECTION).split("\n")
+    found = _demo_bounds(lines)
+    if found is None:
+        new = [*lines, "", text.rstrip("\n")]
     else:
-        stop = next((i for i in range(sub + 1, end) if lines[i].startswith("### ")), end)
-        new = lines[:sub] + text.rstrip("\n").split("\n") + [""] + lines[stop:]
-    RESULTS.write_text("\n".join(new).rstrip("\n") + "\n", encoding="utf-8")
+        new = lines[: found[0]] + text.rstrip("\n").split("\n") + [""] + lines[found[1] :]
+    write_section(RESULTS, SECTION, "\n".join(new))
 
 
 def kept_demo_subsection() -> str:
     """The demo subsection already in RESULTS.md (kept when the other parts are rerun)."""
-    if not RESULTS.exists():
-        return ""
-    lines = RESULTS.read_text(encoding="utf-8").split("\n")
-    sub = next((i for i, line in enumerate(lines) if line.strip() == DEMO_SUB), None)
-    if sub is None:
-        return ""
-    stop = next(
-        (i for i in range(sub + 1, len(lines)) if lines[i].startswith(("### ", "## "))), len(lines)
-    )
-    return "\n".join(lines[sub:stop]).rstrip("\n")
-
-
-def write_section(text: str) -> None:
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    lines = old.split("\n")
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        new = (
-            "\n".join(lines[:start] + text.rstrip("\n").split("\n") + [""] + lines[end:]).rstrip(
-                "\n"
-            )
-            + "\n"
-        )
-    RESULTS.write_text(new, encoding="utf-8")
+    lines = read_section(RESULTS, SECTION).split("\n")
+    found = _demo_bounds(lines)
+    return "" if found is None else "\n".join(lines[found[0] : found[1]]).rstrip("\n")
 
 
 def main() -> None:
@@ -578,10 +554,8 @@ def main() -> None:
         return
     df = load_fresh(args.series)
     out = [
-        SECTION,
-        "",
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-        f"- machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, pandas {pd.__version__}",
+        f"- machine: {machine('pandas')}",
         f"- command: `.venv/bin/python benchmarks/replenish.py{' --series ' + str(args.series) if args.series else ''}`",
         "",
         f"### Forecast accuracy, FreshRetailNet ({df['unique_id'].nunique():,} series, h = 28)",
@@ -605,7 +579,7 @@ def main() -> None:
     if kept:
         out += ["", kept]
     if not args.no_write:
-        write_section("\n".join(out))
+        write_section(RESULTS, SECTION, "\n".join(out))
         print(f"wrote {RESULTS}")
 
 

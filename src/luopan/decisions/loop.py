@@ -18,13 +18,14 @@ One pass of the loop sense → diagnose → decide, timed step by step (the deci
    (``luopan.decisions.outcomes``).
 
 A rule's metric is a catalog metric or an engine series (``luopan.decisions.series``: the user
-health index); rules whose metric is neither are reported as skipped, not failed.
+health index); rules whose metric is neither are reported as skipped, not failed. The window a
+run evaluates (look-back, backfill bound, complete periods) and the cool-down after earlier
+incidents live in :mod:`luopan.decisions._window`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -32,6 +33,9 @@ from typing import Any
 
 import pandas as pd
 
+from luopan.decisions._window import BACKFILL_SERIES_PERIODS as BACKFILL_SERIES_PERIODS
+from luopan.decisions._window import _complete, _cooled, _series, _start
+from luopan.decisions._window import _lookback as _lookback
 from luopan.decisions.evaluate import Firing, evaluate_rule
 from luopan.decisions.playbooks import PlaybookSet, check_rule_playbooks, workspace_playbooks
 from luopan.decisions.respond import diagnose_incident, log_actions
@@ -41,9 +45,6 @@ from luopan.decisions.store import DecisionLog
 from luopan.workspace import Workspace
 
 __all__ = ["RunReport", "report_lines", "run_loop", "workspace_rules", "write_report"]
-
-_FREQ = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
-_LOOKBACK = {"day": 70, "week": 26, "month": 18, "quarter": 10, "year": 5}  # periods
 
 
 def workspace_rules(ws: Workspace) -> RuleSet:
@@ -63,47 +64,6 @@ def workspace_rules(ws: Workspace) -> RuleSet:
         merged.update({r.name: r for r in load_rules(path).rules})
         check_rule_playbooks(path, playbooks)
     return RuleSet(rules=tuple(merged.values()))
-
-
-BACKFILL_SERIES_PERIODS = 26  # half a year of weekly engine-series values in a backfill
-
-
-def _lookback(rule: Rule) -> int:
-    """Periods a routine (not backfill) run evaluates. An engine series costs a pass over the
-    customers' history per period (the health index: one per week), and a threshold-like condition needs
-    only the streak and the cool-down, so those rules look back ``for + cooldown + 1``
-    periods; others the fixed look-back of their grain (room for baselines)."""
-    from luopan.decisions.series import SERIES_HOOKS
-
-    if rule.metric in SERIES_HOOKS and rule.condition.kind in ("threshold", "benchmark"):
-        return rule.for_ + rule.cooldown + 1
-    return _LOOKBACK[rule.grain]
-
-
-def _start(rule: Rule, now: dt.datetime, *, backfill: bool) -> dt.date | None:
-    """First day a run evaluates ``rule`` on (None: the whole history).
-
-    A backfill takes a catalog metric's whole history, but an engine series only its last
-    ``BACKFILL_SERIES_PERIODS`` periods: each period of it costs a pass over every customer's
-    history (the health index: one per week), so two years would cost ~100 passes.
-    """
-    from luopan.decisions.series import SERIES_HOOKS
-
-    if backfill and rule.metric not in SERIES_HOOKS:
-        return None
-    periods = BACKFILL_SERIES_PERIODS if backfill else _lookback(rule)
-    return (pd.Timestamp(now).to_period(_FREQ[rule.grain]) - periods).start_time.date()
-
-
-def _series(frame: pd.DataFrame, grain: str) -> pd.DataFrame:
-    periods = pd.PeriodIndex(pd.to_datetime(frame["period"]), freq=_FREQ[grain])
-    return pd.DataFrame({"value": frame["value"].to_numpy(dtype=float)}, index=periods)
-
-
-def _complete(series: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
-    """Only periods that have ended by ``now`` (a half-day is not a drop)."""
-    ends = series.index.end_time
-    return series[ends < pd.Timestamp(now)]
 
 
 def _slices(frame: pd.DataFrame, by: tuple[str, ...], top_k: int) -> list[dict[str, Any]]:
@@ -296,30 +256,6 @@ def run_loop(
     finally:
         con.disconnect()
     return report
-
-
-def _cooled(
-    log: DecisionLog, rule: Rule, firings: list[tuple[dict[str, Any], Firing]]
-) -> list[tuple[dict[str, Any], Firing]]:
-    """The firings outside the rule's cool-down after an incident an earlier run opened for
-    the same slice: a routine run sees only its look-back window, so without the log it would
-    open the same episode again a period later (a firing at an incident's own period is kept:
-    it is deduplicated on opening)."""
-    if not firings:
-        return firings
-    seen: dict[str, list[str]] = {}
-    for incident in log.incidents():
-        if incident.rule == rule.name:
-            seen.setdefault(json.dumps(incident.slice, sort_keys=True), []).append(incident.period)
-    out = []
-    for sl, f in firings:
-        before = [
-            pd.Period(p, freq=f.period.freq) for p in seen.get(json.dumps(sl, sort_keys=True), [])
-        ]
-        if any(0 < f.period.ordinal - q.ordinal < rule.cooldown for q in before):
-            continue
-        out.append((sl, f))
-    return out
 
 
 def _decide(

@@ -1,0 +1,99 @@
+"""The types the canonical model is declared in (the declaration itself is :mod:`luopan.tables`).
+
+Column kinds and the DuckDB type that stores each, the :class:`Column`, :class:`Reference` and
+:class:`Table` records with a table's DDL, and the lineage columns every warehouse table carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["LINEAGE_COLUMNS", "Column", "Kind", "Reference", "Table", "duckdb_type"]
+
+Kind = Literal["id", "text", "int", "decimal", "float", "timestamp", "date", "bool", "json", "pii"]
+
+_DUCKDB_TYPES: dict[str, str] = {
+    "id": "VARCHAR",
+    "text": "VARCHAR",
+    "int": "BIGINT",
+    "decimal": "DECIMAL(18,2)",
+    "float": "DOUBLE",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "bool": "BOOLEAN",
+    "json": "VARCHAR",
+    "pii": "VARCHAR",
+}
+
+
+def duckdb_type(kind: Kind) -> str:
+    """The DuckDB column type that stores a column kind."""
+    return _DUCKDB_TYPES[kind]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    zh: str
+    en: str
+    required: bool = False
+    min_value: float | None = None
+    allowed: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    columns: tuple[str, ...]
+    table: str
+    to_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    zh: str
+    en: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    references: tuple[Reference, ...] = ()
+    time_column: str | None = None
+    core: bool = False
+    _by_name: dict[str, Column] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_name.update({c.name: c for c in self.columns})
+
+    def column(self, name: str) -> Column:
+        return self._by_name[name]
+
+    def has(self, name: str) -> bool:
+        return name in self._by_name
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    def ddl(self, name: str | None = None) -> str:
+        """CREATE TABLE statement for DuckDB, lineage columns included.
+
+        Only identifiers from the canonical model's own declaration (:mod:`luopan.tables`)
+        reach the SQL text.
+        """
+        cols = [f'"{c.name}" {duckdb_type(c.kind)}' for c in self.columns]
+        cols += [f'"{n}" {t}' for n, t, _, _ in LINEAGE_COLUMNS]
+        return f'CREATE TABLE IF NOT EXISTS "{name or self.name}" ({", ".join(cols)})'
+
+
+# name, DuckDB type, zh, en
+LINEAGE_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
+    ("_source", "VARCHAR", "来源名称", "source name"),
+    ("_batch_id", "VARCHAR", "批次号", "load batch id"),
+    ("_loaded_at", "TIMESTAMP", "入库时间 (UTC)", "loaded at (UTC)"),
+    ("_line", "BIGINT", "来源文件行号", "line in the source file"),
+)
