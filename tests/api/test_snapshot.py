@@ -156,3 +156,78 @@ def test_two_instances_in_one_process_keep_their_own_copies(
     first.close()
     second.close()
     assert list(folder.glob("*.duckdb")) == []
+
+
+def test_a_refresh_of_events_keeps_what_was_computed_from_other_tables(
+    demo_world: Any, api_world: dict[str, Any], tmp_path: Path
+) -> None:
+    """Per-table versions: after a new events export is ingested, GMV (orders) and the
+    customer models keep their cache entries, DAU (events) and the whole snapshot move on."""
+    import json
+
+    from luopan.api.principal import Principal
+    from luopan.api.services import Services
+    from luopan.api.snapshot import data_version
+    from luopan.ingest.pipeline import ingest_workspace
+    from luopan.workspace import Workspace
+
+    root = copy_workspace(api_world["root"], tmp_path / "ws4")
+    ws = Workspace.open(root)
+    svc = Services(ws, snapshot_dir=tmp_path / "snaps4")
+    svc.snapshots.min_interval = 0
+    admin = Principal(username="ops", role="admin")
+    try:
+        with svc.connection() as con:
+            before = {
+                "all": data_version(con),
+                "orders": data_version(con, {"orders", "stores"}),
+                "events": data_version(con, {"events"}),
+            }
+            n_events = con.table("events").count().to_pyarrow().as_py()
+        gmv = svc.metric(admin, "gmv", grain="month")
+        svc.metric(admin, "dau", grain="day")
+        built: list[str] = []
+        family = ("orders-model",)
+
+        def orders_model() -> str:
+            built.append("orders")
+            return "fitted"
+
+        with svc.connection() as con:
+            key = (data_version(con, {"orders", "stores"}), *family)
+        assert svc.cached(key, orders_model, family=family) == "fitted"
+        # a new events export lands and is ingested (the real pipeline, a real write)
+        folder = root / "exports" / "events"
+        folder.mkdir(parents=True, exist_ok=True)
+        source = sorted((demo_world[0].root / "exports" / "events").glob("*.jsonl"))[-1]
+        rows = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()]
+        for i, row in enumerate(rows):
+            row["event_id"], row["user_id"] = f"refresh-{i}", f"refresh-user-{i}"
+        (folder / "events_zrefresh.jsonl").write_text(
+            "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
+        )
+        assert [r.status for r in ingest_workspace(ws) if r.status == "loaded"] == ["loaded"]
+        svc.snapshots.refresh()
+        with svc.connection() as con:
+            after = {
+                "all": data_version(con),
+                "orders": data_version(con, {"orders", "stores"}),
+                "events": data_version(con, {"events"}),
+            }
+            assert con.table("events").count().to_pyarrow().as_py() == n_events + len(rows)
+            key = (data_version(con, {"orders", "stores"}), *family)
+        assert after["all"] != before["all"] and after["events"] != before["events"]
+        assert after["orders"] == before["orders"]
+        # the orders-only value is served from the cache: not rebuilt
+        assert svc.cached(key, orders_model, family=family) == "fitted" and built == ["orders"]
+        assert svc.metric(admin, "gmv", grain="month").equals(gmv)
+        cache = len(svc._cache)
+        svc.metric(admin, "gmv", grain="month")
+        assert len(svc._cache) == cache  # served from the entry built before the refresh
+        svc.metric(admin, "dau", grain="day")  # stale value served, the new one built aside
+        deadline = time.monotonic() + 60
+        while len(svc._cache) == cache and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(svc._cache) == cache + 1  # a new entry: the events changed
+    finally:
+        svc.close()

@@ -179,7 +179,7 @@ class Services:
         """``query_metric`` limited to the principal's scope (cached per snapshot)."""
         with self.connection() as con:
             scoped = [*self.metric_where(p, name, con), *where]
-            version = data_version(con)
+            version = data_version(con, self.catalog.tables(name))
         family = (
             "metric",
             name,
@@ -215,21 +215,28 @@ class Services:
         the card with status ``none`` and the reason, never with an unscoped value."""
         with self.connection() as con:
             scope = self.scope(p, con)
-            version = data_version(con)
+            version = data_version(con, self.card_tables)
             # keyed by the period it shows: the default one shares the explicit one's entry
             period = period or self.latest_period(con, grain)
         family = ("scorecard", scope, grain, period)
 
         def build() -> Scorecard:
-            with self.connection() as own:
-                return self._scorecard(own, scope, grain, period)
+            return self._scorecard(scope, grain, period)
 
         return self.cached((version, *family), build, family=family)
 
-    def _scorecard(self, con: Any, scope: ScopeSpec, grain: str, period: str | None) -> Scorecard:
+    @property
+    def card_tables(self) -> frozenset[str]:
+        """Every table the scorecard may read (its metrics' and the default period's)."""
         names = [n for n, m in self.catalog.metrics.items() if m.meta.scorecard]
-        label = period or self.latest_period(con, grain)
-        groups: dict[str, tuple[list[Condition], list[str]]] = {}
+        return frozenset({"orders"}.union(*(self.catalog.tables(n) for n in names)))
+
+    def _scorecard(self, scope: ScopeSpec, grain: str, period: str) -> Scorecard:
+        """The card assembled from parts: metrics with the same scope conditions and tables
+        are computed together (one fused pass) and cached under the version of their own
+        tables, so a refresh that loaded only events recomputes only the events metrics."""
+        names = [n for n, m in self.catalog.metrics.items() if m.meta.scorecard]
+        groups: dict[tuple[str, frozenset[str]], tuple[list[Condition], list[str]]] = {}
         refused: dict[str, str] = {}
         for n in names:
             try:
@@ -237,14 +244,19 @@ class Services:
             except ScopeError as exc:
                 refused[n] = exc.message
                 continue
-            key = repr([c.model_dump() for c in conds])
+            key = (repr([c.model_dump() for c in conds]), self.catalog.tables(n))
             groups.setdefault(key, (conds, []))[1].append(n)
-        cards = [
-            build_scorecard(con, self.catalog, label, metrics=ms, where=conds)
-            for conds, ms in groups.values()
-        ]
+        cards = []
+        with self.connection() as con:
+            for (cond_key, tables), (conds, ms) in groups.items():
+                part_key = ("card-part", data_version(con, tables), cond_key, period, tuple(ms))
+
+                def part(conds: list[Condition] = conds, ms: list[str] = ms) -> Scorecard:
+                    return build_scorecard(con, self.catalog, period, metrics=ms, where=conds)
+
+                cards.append(self.cached(part_key, part, size=512))
         rows = {r.metric: r for card in cards for r in card.rows}
-        base = cards[0] if cards else build_empty(self, label)
+        base = cards[0] if cards else build_empty(self, period)
         for n, why in refused.items():
             rows[n] = refused_row(self, n, base.grain, why)
         order = [r.metric for card in cards for r in card.rows] + list(refused)

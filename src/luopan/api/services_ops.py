@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -36,6 +37,8 @@ from luopan.api.services import Services
 from luopan.api.snapshot import data_version
 
 __all__ = [
+    "SALES_TABLES",
+    "SCOPE_TABLES",
     "XLSX",
     "export_file",
     "refuse_scoped",
@@ -48,19 +51,47 @@ __all__ = [
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def version(svc: Services) -> str:
-    """The content version of the current warehouse snapshot."""
+# what a row-level scope may read besides the table it limits (``luopan.api.scope``)
+SCOPE_TABLES = frozenset({"orders", "order_lines", "products", "stores"})
+# the sales side of the warehouse: every table a forecast, an elasticity fit or a stock
+# position may read (not events, experiments, mentions, communities, content, tickets)
+SALES_TABLES = frozenset(
+    {
+        *SCOPE_TABLES,
+        "customers",
+        "prices",
+        "inventory",
+        "inventory_events",
+        "campaigns",
+        "marketing_spend",
+    }
+)
+
+
+def version(svc: Services, tables: Iterable[str] | None = None) -> str:
+    """The content version of the current warehouse snapshot (of ``tables`` and what a scope
+    reads, when given: see ``luopan.api.snapshot.data_version``)."""
     with svc.connection() as con:
-        return data_version(con)
+        return data_version(con, None if tables is None else {*tables, *SCOPE_TABLES})
 
 
-def scoped_cached(svc: Services, p: Principal | None, name: str, params: Any, build: Any) -> Any:
+def scoped_cached(
+    svc: Services,
+    p: Principal | None,
+    name: str,
+    params: Any,
+    build: Any,
+    *,
+    tables: Iterable[str] | None = None,
+) -> Any:
     """``build()`` cached per snapshot version, scope (``p``; None: shared by everyone) and
     ``params``. A new version is built in the background while the previous one is served
-    (``Services.cached`` stale-while-revalidate), so ``build`` must open its own connection."""
+    (``Services.cached`` stale-while-revalidate), so ``build`` must open its own connection.
+    ``tables`` (every table ``build`` reads) keys the value on those tables' version only, so a
+    refresh that changed other tables keeps it; None keys it on the whole warehouse."""
     scope = (p.stores, p.regions, p.categories) if p is not None else None
     family = ("ops", name, scope, params)
-    return svc.cached((version(svc), *family), build, family=family)
+    return svc.cached((version(svc, tables), *family), build, family=family)
 
 
 def refuse_scoped(p: Principal, what_en: str, what_zh: str) -> None:

@@ -23,7 +23,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,23 +59,52 @@ def _signature(path: Path) -> Signature | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _version(con: duckdb.DuckDBPyConnection) -> str:
-    """A fingerprint of the warehouse content: its load history and the row count of every
-    table. A refresh that loaded nothing new (``luopan run`` with unchanged exports) keeps
-    the version, so results cached on it stay valid."""
+def _versions(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, str]]:
+    """Fingerprints of the warehouse content: one for the whole file, one per table.
+
+    A table's fingerprint is its row count, size and column count with the loads that wrote it
+    (``_loads``: every write to a canonical table is a load naming its tables, a replacement
+    also names the batch it replaced). A refresh that loaded nothing new (``luopan run`` with
+    unchanged exports) keeps every version, so results cached on them stay valid; one that
+    loaded only events keeps the versions of every other table (see ``data_version``).
+    """
     rows = con.execute(
         "SELECT table_name, estimated_size, column_count FROM duckdb_tables() ORDER BY 1"
     ).fetchall()
-    parts = [repr(rows)]
     names = {r[0] for r in rows}
-    for table in sorted(names):
-        if table.isidentifier():
-            got = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-            parts.append(f"{table}={got[0] if got else 0}")
+    touched: dict[str, list[str]] = {}
     if "_loads" in names:
-        got = con.execute("SELECT count(*), max(finished_at) FROM _loads").fetchone()
-        parts.append(repr(got))
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+        loads = con.execute(
+            "SELECT batch_id, CAST(finished_at AS VARCHAR), tables, replaces FROM _loads"
+        ).fetchall()
+        wrote = {batch: _load_tables(tables) for batch, _, tables, _ in loads}
+        for batch, finished, _, replaces in sorted(loads, key=lambda r: (r[1], r[0])):
+            for table in wrote[batch] | wrote.get(replaces, set()):
+                touched.setdefault(table, []).append(f"{batch}@{finished}")
+    tables: dict[str, str] = {}
+    for name, size, columns in rows:
+        count = 0
+        if name.isidentifier():  # names come from the catalog of the file, quoted anyway
+            got = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+            count = got[0] if got else 0
+        part = f"{name}|{size}|{columns}|{count}|{','.join(touched.get(name, []))}"
+        tables[name] = hashlib.sha256(part.encode()).hexdigest()[:16]
+    whole = hashlib.sha256(repr(sorted(tables.items())).encode()).hexdigest()[:16]
+    return whole, tables
+
+
+def _load_tables(text: str | None) -> set[str]:
+    """The tables a load wrote, from its ``tables`` JSON (``customers_created``: customers)."""
+    import json
+
+    try:
+        counts = json.loads(text or "{}")
+    except ValueError:
+        return set()
+    out = {str(k) for k in counts if not str(k).endswith("_created")}
+    if counts.get("customers_created"):
+        out.add("customers")
+    return out
 
 
 @dataclass
@@ -87,6 +116,7 @@ class Snapshot:
     signature: Signature
     con: duckdb.DuckDBPyConnection
     version: str = ""
+    tables: dict[str, str] = field(default_factory=dict)  # table -> its content version
     users: int = 0
     retired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -150,11 +180,11 @@ class Snapshots:
         tmp.replace(target)
         try:
             con = duckdb.connect(str(target), read_only=True)
-            version = _version(con)
+            version, tables = _versions(con)
         except duckdb.Error:
             target.unlink(missing_ok=True)
             return None
-        return Snapshot(sid, target, signature, con, version)
+        return Snapshot(sid, target, signature, con, version, tables)
 
     def refresh(self, *, wait: bool = False) -> Snapshot | None:
         """Take a new snapshot if the live file changed and is quiescent; the current one."""
@@ -245,6 +275,7 @@ class Snapshots:
                     del cache[key]
                 backend = ibis.duckdb.from_connection(snap.con.cursor())
                 backend.__dict__["_luopan_snapshot_version"] = snap.version
+                backend.__dict__["_luopan_table_versions"] = snap.tables
                 cache[snap.id] = backend
             yield backend
 
@@ -257,6 +288,15 @@ class Snapshots:
                 snap.release()
 
 
-def data_version(backend: Any) -> str:
-    """The content version of the snapshot an Ibis backend from ``connection()`` reads."""
-    return str(backend.__dict__["_luopan_snapshot_version"])
+def data_version(backend: Any, tables: Iterable[str] | None = None) -> str:
+    """The content version of the snapshot an Ibis backend from ``connection()`` reads.
+
+    With ``tables``, the version of just those tables: a result computed from them alone stays
+    valid across a refresh that changed other tables only. A table the snapshot lacks has the
+    version ``absent`` (so its arrival changes the version too).
+    """
+    if tables is None:
+        return str(backend.__dict__["_luopan_snapshot_version"])
+    known: dict[str, str] = backend.__dict__["_luopan_table_versions"]
+    parts = sorted(f"{t}={known.get(t, 'absent')}" for t in set(tables))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]

@@ -23,6 +23,7 @@ __all__ = [
     "default_period",
     "filter_options",
     "health_table",
+    "metric_tables",
     "occasions",
     "scorecard_for",
     "table_frame",
@@ -37,7 +38,25 @@ def table_frame(pg: Page, name: str, columns: dict[str, str]) -> pd.DataFrame:
             t = pg.svc.table(pg.p, name, con)
             return t.select(**{new: t[old] for new, old in columns.items()}).to_pandas()
 
-    return cached(pg, "table", (name, tuple(columns.items())), compute)
+    return cached(pg, "table", (name, tuple(columns.items())), compute, tables=(name,))
+
+
+def metric_tables(pg: Page, name: str) -> frozenset[str]:
+    """Every table metric ``name`` and the drivers of its tree may read (a cache's tables)."""
+    from luopan.metrics import tree_for
+
+    catalog = pg.svc.catalog
+    todo, seen, out = [name], set(), {"orders"}  # orders: the default period's latest day
+    while todo:
+        n = todo.pop()
+        if n in seen or n not in catalog.metrics:
+            continue
+        seen.add(n)
+        out |= catalog.tables(n)
+        sub = tree_for(catalog, n)
+        if sub is not None:
+            todo.extend(sub.drivers)
+    return frozenset(out)
 
 
 def occasions(pg: Page) -> pd.DataFrame:
@@ -62,7 +81,7 @@ def occasions(pg: Page) -> pd.DataFrame:
         frame["day"] = pd.to_datetime(frame["day"])  # datetime64, not Python dates (fast)
         return frame.rename(columns={"customer_id": "customer"})
 
-    return cached(pg, "occasions", (), compute)
+    return cached(pg, "occasions", (), compute, tables=())
 
 
 def filter_options(pg: Page) -> dict[str, list[str]]:
@@ -86,7 +105,7 @@ def filter_options(pg: Page) -> dict[str, list[str]]:
                 out[key] = sorted(str(v) for v in values if v is not None)
         return out
 
-    return cached(pg, "filter_options", (), compute)
+    return cached(pg, "filter_options", (), compute, tables=())
 
 
 def default_period(pg: Page, grain: str, latest: dt.date) -> str:
@@ -109,6 +128,7 @@ def scorecard_for(pg: Page, period: str) -> Scorecard:
             (period,),
             lambda: pg.svc.scorecard(pg.p, grain=grain, period=period),
             slow=True,
+            tables=pg.svc.card_tables,
         )
 
     def compute() -> Scorecard:
@@ -142,7 +162,7 @@ def scorecard_for(pg: Page, period: str) -> Scorecard:
         _, start, end = parse_period(period)
         return Scorecard(period, grain, start, end, tuple(rows[n] for n in ordered))
 
-    return cached(pg, "scorecard", (period, dims), compute, slow=True)
+    return cached(pg, "scorecard", (period, dims), compute, slow=True, tables=pg.svc.card_tables)
 
 
 def period_grain(period: str) -> str:
@@ -179,4 +199,6 @@ def health_table(pg: Page, latest: dt.date, weeks: int = 3) -> pd.DataFrame:
         cutoffs = [last - pd.Timedelta(days=7 * k) for k in range(weeks - 1, -1, -1)]
         return health_by_segment(occ, seg, cutoffs, complaints=complaints, min_customers=1)
 
-    return cached(pg, "health", (latest, weeks), compute, slow=True)
+    return cached(
+        pg, "health", (latest, weeks), compute, slow=True, tables=("customers", "tickets")
+    )

@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,16 +184,32 @@ def scope_key(p: Principal) -> tuple[Any, ...]:
 
 
 def cached(
-    pg: Page, name: str, args: tuple[Any, ...], compute: Callable[[], T], *, slow: bool = False
+    pg: Page,
+    name: str,
+    args: tuple[Any, ...],
+    compute: Callable[[], T],
+    *,
+    slow: bool = False,
+    tables: Iterable[str] | None = None,
 ) -> T:
     """``compute()`` once per (warehouse snapshot, scope, name, args).
 
     ``slow=True`` marks a computation of seconds (model fits): with the warmer running, a
     request that finds no value raises ``Pending`` instead of waiting (see ``_Cache``).
+    ``tables`` (every table ``compute`` reads; what a scope reads is added) keys the value on
+    the content version of those tables instead of the snapshot, so a refresh that changed
+    other tables only (new events, say) keeps it and nothing is recomputed.
     """
     store: _Cache = pg.request.app.state.cockpit_cache
     family = (scope_key(pg.p), name, args)
-    return store.get((snapshot_id(pg.svc), *family), compute, family=family, slow=slow)
+    version: Any = snapshot_id(pg.svc)
+    if tables is not None and getattr(pg.svc, "snapshots", None) is not None:
+        from luopan.api.services_ops import SCOPE_TABLES
+        from luopan.api.snapshot import data_version
+
+        with pg.svc.connection() as con:
+            version = data_version(con, {*tables, *SCOPE_TABLES})
+    return store.get((version, *family), compute, family=family, slow=slow)
 
 
 def latest_day(pg: Page) -> dt.date:
@@ -207,7 +223,7 @@ def latest_day(pg: Page) -> dt.date:
             return dt.date.today()
         return value.date() if isinstance(value, dt.datetime) else value
 
-    return cached(pg, "latest_day", (), compute)
+    return cached(pg, "latest_day", (), compute, tables=())
 
 
 def render(pg: Page, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:

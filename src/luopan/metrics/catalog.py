@@ -68,6 +68,34 @@ class Catalog:
             return (m.conversion.base_metric, m.conversion.conversion_metric)
         return ()
 
+    def tables(self, name: str) -> frozenset[str]:
+        """Warehouse tables metric ``name`` may read: the tables of its models (through its
+        inputs) and of every model reachable from them through foreign entities — a superset
+        of what a query joins, whichever references, groupings or scope conditions it adds."""
+        todo, seen, out, visited = [name], set(), set(), set()
+        while todo:
+            m = self.metric(todo.pop())
+            if m.name in seen:
+                continue
+            seen.add(m.name)
+            todo.extend(self.dependencies(m.name))
+            models = [self.models[m.model]] if m.model in self.models else []
+            while models:
+                model = models.pop()
+                if model.name in visited:
+                    continue
+                visited.add(model.name)
+                out.add(model.table)
+                for entity in model.entities:
+                    if entity.type == "primary":
+                        continue
+                    models += [
+                        t
+                        for t in self.models.values()
+                        if (p := t.primary()) is not None and p.name == entity.name
+                    ]
+        return frozenset(out)
+
 
 def _line_of(node: yaml.Node, loc: Iterable[Any]) -> int:
     """The 1-based line of the YAML node at a pydantic error location (best effort)."""

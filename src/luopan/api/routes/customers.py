@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from luopan.api.deps import Principal, Services, audit, principal, require, services
 from luopan.api.errors import ApiError
 from luopan.api.routes._common import Page, page, paginate, records
+from luopan.api.services_ops import SCOPE_TABLES
 from luopan.api.snapshot import data_version
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -52,9 +53,10 @@ def _family(p: Principal, *parts: Any) -> tuple[Any, ...]:
 
 
 def _key(svc: Services, family: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A cache key: the warehouse content version and the family."""
+    """A cache key: the version of what the customer models read (the scoped orders) and the
+    family, so a refresh of other tables (events, mentions …) keeps the fitted models."""
     with svc.connection() as con:
-        return (data_version(con), *family)
+        return (data_version(con, SCOPE_TABLES), *family)
 
 
 def _cached(svc: Services, p: Principal, build: Any, *parts: Any) -> Any:

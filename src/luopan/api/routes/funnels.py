@@ -94,7 +94,7 @@ def get_funnel(
             )
 
     params = (tuple(steps), window, by, mode, since, until)
-    result = scoped_cached(svc, p, "funnel", params, build)
+    result = scoped_cached(svc, p, "funnel", params, build, tables=("events", "orders"))
     return {
         "steps": list(result.step_names),
         "mode": result.mode,
@@ -137,7 +137,7 @@ def get_retention(
                 table(svc, p, con, "events"), period=period, kind=kind, periods=periods
             )
 
-    result = scoped_cached(svc, p, "retention", (period, kind, periods), build)
+    result = scoped_cached(svc, p, "retention", (period, kind, periods), build, tables=("events",))
     long = result.table
     keep = sorted(long["cohort"].unique())[-cohorts:]
     long = long[long["cohort"].isin(keep)]

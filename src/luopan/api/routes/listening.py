@@ -114,7 +114,9 @@ def topics(
             for t in terms
         ]
 
-    return paginate(scoped_cached(svc, None, "topics", (days, top), build), paging)
+    return paginate(
+        scoped_cached(svc, None, "topics", (days, top), build, tables=("mentions",)), paging
+    )
 
 
 def _crisis(svc: Services, inc: Any, lang: str, now: dt.datetime) -> dict[str, Any]:

@@ -135,7 +135,8 @@ def tree(
             parse_period(baseline)
         except (ValueError, OverflowError) as exc:  # 0001-01 has no period before it
             raise MetricError(str(exc), fix="write 2026-W45, 2026-11, 2026-Q3 or 2026") from None
-        key = ("tree", data_version(con), name, period, baseline, p.lang, repr(where))
+        tables = {"orders"}.union(*(svc.catalog.tables(n) for n in nodes))
+        key = ("tree", data_version(con, tables), name, period, baseline, p.lang, repr(where))
         result = svc.cached(
             key,
             lambda: attribute_tree(

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from luopan.api.deps import Principal, Services, principal, require, services, verify_csrf
 from luopan.api.errors import ApiError, ScopeError
 from luopan.api.routes._common import Page, page, paginate, records, safe
-from luopan.api.services_ops import XLSX, export_file, scoped_cached
+from luopan.api.services_ops import SALES_TABLES, XLSX, export_file, scoped_cached
 
 router = APIRouter(prefix="/pricing", tags=["pricing"])
 
@@ -75,7 +75,7 @@ def history(svc: Services) -> Any:
         with svc.connection() as con:
             return data.history_from(con)
 
-    return scoped_cached(svc, None, "pricing_history", (), build)
+    return scoped_cached(svc, None, "pricing_history", (), build, tables=SALES_TABLES)
 
 
 def elasticities(svc: Services, *, cross: bool) -> Any:
@@ -83,7 +83,12 @@ def elasticities(svc: Services, *, cross: bool) -> Any:
 
     h = history(svc)
     return scoped_cached(
-        svc, None, "pricing_elasticities", (cross,), lambda: data.elasticities(h, cross=cross)
+        svc,
+        None,
+        "pricing_elasticities",
+        (cross,),
+        lambda: data.elasticities(h, cross=cross),
+        tables=SALES_TABLES,
     )
 
 
@@ -131,7 +136,7 @@ def price_suggestions(svc: Services, p: Principal, objective: str) -> pd.DataFra
             h.products[["name", "category"]], left_on="sku", right_index=True, how="left"
         )
 
-    table = scoped_cached(svc, None, "price_suggestions", (objective,), build)
+    table = scoped_cached(svc, None, "price_suggestions", (objective,), build, tables=SALES_TABLES)
     return _visible(table, "sku", skus).reset_index(drop=True)
 
 
@@ -262,7 +267,9 @@ def simulate_promotion(
     def build() -> Any:
         return data.simulate(h, est, spec, seed=plan.seed)
 
-    twin = scoped_cached(svc, None, "promo_twin", plan.model_dump_json(), build)
+    twin = scoped_cached(
+        svc, None, "promo_twin", plan.model_dump_json(), build, tables=SALES_TABLES
+    )
     items = _visible(twin.items, "unique_id", skus).rename(columns={"unique_id": "sku"})
     totals = [
         {

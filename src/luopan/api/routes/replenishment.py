@@ -29,6 +29,7 @@ from luopan.api.deps import Principal, Services, principal, require, services
 from luopan.api.errors import ApiError
 from luopan.api.routes._common import page, paginate
 from luopan.api.services_ops import (
+    SALES_TABLES,
     XLSX,
     export_file,
     latest_date,
@@ -131,7 +132,9 @@ def suggestions(
         sales = daily_sales(svc, p, days=HISTORY_DAYS, store=store)
         return DemandForecaster().fit(sales).predict(MAX_COVER), sales
 
-    forecast, sales = scoped_cached(svc, p, "replenish_forecast", (store,), forecast_all)
+    forecast, sales = scoped_cached(
+        svc, p, "replenish_forecast", (store,), forecast_all, tables=SALES_TABLES
+    )
     start = pd.Timestamp(sales.attrs["latest"]) + pd.Timedelta(days=1)
     snap = stock(svc, p, store=store)
     ids = pd.Index(sales["unique_id"].unique(), name="unique_id")
@@ -284,6 +287,7 @@ def get_stock_health(
         "stock_health",
         (store, low_days),
         lambda: stock_health(svc, p, store=store, low_days=low_days),
+        tables=SALES_TABLES,
     )
     summary = []
     for sid, g in frame.groupby("store_id"):

@@ -106,11 +106,15 @@ def customers_page(pg: Page = Depends(page)) -> HTMLResponse:
     latest = latest_day(pg)
     params = _recall_params(pg)
     try:
-        frame = cached(pg, "purchases", (), lambda: purchases(pg.svc, pg.p))
+        frame = cached(pg, "purchases", (), lambda: purchases(pg.svc, pg.p), tables=())
     except Exception as exc:  # noqa: BLE001 (ApiError 404: no purchases in the scope)
         return render(pg, "message.html", title=pg.t("nav_customers"), nav="customers", error=exc)
-    rfm = _panel(lambda: cached(pg, "rfm", (pg.lang,), lambda: _rfm(pg, frame), slow=True))
-    clv = _panel(lambda: cached(pg, "clv", (pg.lang,), lambda: _clv(pg, frame), slow=True))
+    rfm = _panel(
+        lambda: cached(pg, "rfm", (pg.lang,), lambda: _rfm(pg, frame), slow=True, tables=())
+    )
+    clv = _panel(
+        lambda: cached(pg, "clv", (pg.lang,), lambda: _clv(pg, frame), slow=True, tables=())
+    )
     kwargs = {
         "horizon_days": params["horizon_days"],
         "p_respond": params["p_respond"],
@@ -125,6 +129,7 @@ def customers_page(pg: Page = Depends(page)) -> HTMLResponse:
             tuple(sorted(kwargs.items())),
             lambda: recall_table(pg.svc, pg.p, **kwargs),
             slow=True,
+            tables=(),
         )
     except Pending:
         recall = None

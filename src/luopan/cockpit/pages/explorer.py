@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
 from luopan.cockpit import charts
-from luopan.cockpit.data import default_period, filter_options
+from luopan.cockpit.data import default_period, filter_options, metric_tables
 from luopan.cockpit.web import Page, cached, latest_day, page, render
 from luopan.errors import LuopanError, MetricError
 from luopan.metrics.catalog import resolvable
@@ -78,7 +78,7 @@ def _anomaly(pg: Page, name: str, start: dt.date, end: dt.date) -> dict[str, Any
         points = detect_anomalies(y.rename("y"), on_short="skip").points
         return points[points["ds"] >= pd.Timestamp(start)].reset_index(drop=True)
 
-    points = cached(pg, "anomaly", key, compute)
+    points = cached(pg, "anomaly", key, compute, tables=metric_tables(pg, name))
     if points.empty:
         return {"error": MetricError(f"{name}: too little history for the detector")}
     labels = {
@@ -236,12 +236,14 @@ def metric_page(name: str, pg: Page = Depends(page)) -> HTMLResponse:
             "comparison",
             (name, compare, start, end, fdims, pg.lang),
             lambda: _section(_comparison, pg, name, compare, start, end),
+            tables=metric_tables(pg, name),
         ),
         breakdown=cached(
             pg,
             "breakdown",
             (name, by, period, fdims, pg.lang),
             lambda: _section(_breakdown, pg, name, by, period),
+            tables=metric_tables(pg, name),
         )
         if by
         else None,

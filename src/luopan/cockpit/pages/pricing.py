@@ -67,7 +67,9 @@ def _suggestions(pg: Page) -> dict[str, Any]:
 
 def _panel(pg: Page, name: str, build: Any) -> dict[str, Any]:
     try:
-        return dict(cached(pg, name, (pg.lang,), build, slow=True))
+        from luopan.api.services_ops import SALES_TABLES
+
+        return dict(cached(pg, name, (pg.lang,), build, slow=True, tables=SALES_TABLES))
     except Pending:
         return {"pending": True}
     except LuopanError as exc:

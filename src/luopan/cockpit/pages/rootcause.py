@@ -150,7 +150,7 @@ def rca_page(name: str, pg: Page = Depends(page)) -> HTMLResponse:
     result: dict[str, Any] = {}
     try:
         grain = "week" if "week" in m.grains else m.grains[0]
-        from luopan.cockpit.data import default_period
+        from luopan.cockpit.data import default_period, metric_tables
 
         period = q.get("period") or default_period(pg, grain, latest)
         g1, s1, e1 = parse_period(period)
@@ -167,9 +167,14 @@ def rca_page(name: str, pg: Page = Depends(page)) -> HTMLResponse:
             "rca",
             (*key, pg.lang),
             lambda: _safe(diagnose, pg, name, (s1, e1), (s2, e2), chosen),
+            tables=metric_tables(pg, name),
         )
         result["tree"] = cached(
-            pg, "tree", (*key, pg.lang), lambda: _safe(tree, pg, name, period, baseline)
+            pg,
+            "tree",
+            (*key, pg.lang),
+            lambda: _safe(tree, pg, name, period, baseline),
+            tables=metric_tables(pg, name),
         )
     except LuopanError as exc:
         period, baseline = q.get("period", ""), q.get("baseline", "")
