@@ -20,6 +20,7 @@ from luopan.engines.pricing import (
     PromoPlan,
     TwinResult,
     calendar_factor,
+    censor_at_stock_floor,
     current_baseline,
     estimate_elasticities,
     simulate_promotion,
@@ -34,6 +35,10 @@ MECHANIC_FLAGS = {
     "display": (0.0, 1.0),
     "feature_display": (1.0, 1.0),
 }
+# chosen on the validation world (demo seed 12), see engines/pricing/stockfloor.py
+STOCK_FLOOR: dict[str, Any] = {"cycle": True, "scale": 0.8}
+ROBUST_SE = True
+SHRUNK = ("feature", "display", "post_promo")
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ def history_from(con: Any, *, end: dt.date | None = None) -> History:
             sku=inv.sku,
             loc=inv.store_id,
             censored=(inv.on_hand == 0).cast("int8"),
+            on_hand=inv.on_hand.cast("float64"),
         ).to_pandas()
         last = cens["ds"].max() if not cens.empty else None
         if last is not None:
@@ -149,20 +155,21 @@ def _series(
     """One series per SKU × location (a store, or ``online`` for platform orders).
 
     Where a store's stock is tracked (``inventory``), a day it ended with nothing on hand is
-    censored, and days before its tracking starts are left out (their stock-outs are unknown).
+    censored; a day before its tracking starts (stock-out unknown) is censored at the floor of
+    the series' opening stock on tracked days (:func:`censor_at_stock_floor`).
     """
     locs = by_loc[["sku", "loc"]].drop_duplicates()
     grid = prices.merge(locs, on="sku")
     grid = grid.merge(by_loc, on=["ds", "sku", "loc"], how="left").fillna({"y": 0})
     grid = grid.merge(traffic, on=["ds", "loc"], how="left")
+    grid["unique_id"] = grid["sku"] + "|" + grid["loc"]
     if not cens.empty:
         grid = grid.merge(cens, on=["ds", "sku", "loc"], how="left")
-        first = cens.groupby("loc")["ds"].min()
-        tracked_from = grid["loc"].map(first)
-        known = tracked_from.isna() | (grid["ds"] >= tracked_from)
-        grid = grid[known]
-        grid["censored"] = grid["censored"].fillna(0).astype(int)
-    grid["unique_id"] = grid["sku"] + "|" + grid["loc"]
+        tracked_from = grid["loc"].map(cens.groupby("loc")["ds"].min())
+        before = tracked_from.notna() & (grid["ds"] < tracked_from)
+        grid["censored"] = grid["censored"].fillna(0).where(~before)
+        grid["opening"] = grid.pop("on_hand") + grid["y"]  # stock on the shelf at opening
+        grid = censor_at_stock_floor(grid, **STOCK_FLOOR)
     grid["ds"] = pd.to_datetime(grid["ds"])
     return grid.drop(columns="loc")
 
@@ -175,7 +182,12 @@ def elasticities(h: History, *, cross: bool = True) -> ElasticityResult:
     # 双11 and the 春节 dip, which is what the promotion twin's baseline needs
     series = h.series.drop(columns="traffic", errors="ignore")
     return estimate_elasticities(
-        series, groups=cat, markets=cat + "|" + loc, entities=h.entities, cross=cross
+        series,
+        groups=cat,
+        markets=cat + "|" + loc,
+        entities=h.entities,
+        cross=cross,
+        robust=ROBUST_SE,
     )
 
 
@@ -189,20 +201,7 @@ def usable(est: ElasticityResult) -> pd.DataFrame:
             "elasticity_se": t["se"].where(own, t["category_se"]),
             "source": np.where(own, "own", "category"),
         }
-    ).join(
-        t[
-            [
-                "feature",
-                "feature_se",
-                "display",
-                "display_se",
-                "post_promo",
-                "post_promo_se",
-                "cross_elasticity",
-                "group",
-            ]
-        ]
-    )
+    ).join(t[[*(f"{k}{s}" for k in SHRUNK for s in ("", "_se")), "cross_elasticity", "group"]])
 
 
 def suggestions(

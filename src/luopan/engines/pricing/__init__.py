@@ -20,6 +20,7 @@ from luopan.engines.pricing.optimize import (
     suggest_prices,
 )
 from luopan.engines.pricing.plan import ItemRule, PriceRulesFile, PromoPlan
+from luopan.engines.pricing.stockfloor import censor_at_stock_floor
 from luopan.engines.pricing.twin import TwinResult, promo_multiplier, simulate_promotion
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "TwinResult",
     "backtest_promotions",
     "calendar_factor",
+    "censor_at_stock_floor",
     "current_baseline",
     "estimate_elasticities",
     "expected_units",

@@ -113,6 +113,7 @@ def estimate_elasticities(
     min_units: float = 20.0,
     precision: float = 0.2,
     max_censored_info: float = 1 / 3,
+    robust: bool = False,
     chunk: int = 400,
 ) -> ElasticityResult:
     """Estimate elasticities for every series of ``frame`` (see :func:`build_panel`).
@@ -138,6 +139,7 @@ def estimate_elasticities(
         max_censored_info: a series whose price information comes more than this share (a
             third) from stock-out periods (censored counts) rests on the Poisson tail model; it
             is left out of its SKU's pool and gets no elasticity of its own.
+        robust: sandwich standard errors where larger (see :func:`.glm.fit_poisson`).
 
     Returns:
         ElasticityResult.
@@ -183,7 +185,7 @@ def estimate_elasticities(
             cens = np.isfinite(panel.lower[rows, span])
             yy = np.where(cens, panel.lower[rows, span], yy)
             ww = np.where(cens, 1.0, ww)
-        fit = fit_poisson(x, yy, ww, censored=cens)
+        fit = fit_poisson(x, yy, ww, censored=cens, robust=robust)
         if coef is None:
             coef = np.full((n, len(names)), np.nan)
             var = np.full((n, len(names)), np.nan)

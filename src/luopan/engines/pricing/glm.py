@@ -26,6 +26,9 @@ References:
     Statistics 88(4), 641-658 (Poisson pseudo-ML for log-linear models with zeros).
     Dempster, A.P., Laird, N.M. & Rubin, D.B. (1977). Maximum likelihood from incomplete data
     via the EM algorithm. JRSS B 39(1), 1-38 (censored counts).
+    White, H. (1980). A heteroskedasticity-consistent covariance matrix estimator and a direct
+    test for heteroskedasticity. Econometrica 48(4), 817-838 (the sandwich); Cameron, A.C. &
+    Trivedi, P.K. (2013). Regression Analysis of Count Data, 2nd ed., §2.7 (robust Poisson).
     Louis, T.A. (1982). Finding the observed information matrix when using the EM algorithm.
     JRSS B 44(2), 226-233.
 """
@@ -67,6 +70,7 @@ def fit_poisson(
     tol: float = 1e-5,
     init: np.ndarray | None = None,
     censored: np.ndarray | None = None,
+    robust: bool = False,
 ) -> PoissonFit:
     """Fit ``log E[y] = offset + x @ beta`` per series.
 
@@ -80,6 +84,10 @@ def fit_poisson(
         init: starting coefficients (series × columns), e.g. a nested model's fit.
         censored: True where ``y`` is only a lower bound on the count (a stock-out); those
             periods (with weight > 0) enter as ``P(Y ≥ y)``.
+        robust: where it is larger for column 1 (the log price), use the sandwich covariance
+            ``I⁻¹(Σ s_t s_tᵀ)I⁻¹`` of the per-period scores instead of the quasi-Poisson one:
+            it stays valid when the exact periods are a truncated sample (days known to sell
+            less than the stock on the shelf) and the Pearson dispersion reads too low.
 
     Returns:
         PoissonFit.
@@ -124,7 +132,7 @@ def fit_poisson(
         if step < tol:
             break
     eta = np.clip(np.matmul(x, beta[..., None])[..., 0] + off, -30, 30)
-    mu, _, wi = moments(eta)
+    mu, ey, wi = moments(eta)
     info = np.matmul((x * wi[..., None]).transpose(0, 2, 1), x) + eye * scale[:, None, None]
     inv = np.linalg.inv(info)
     n_obs = w.sum(1)
@@ -135,7 +143,13 @@ def fit_poisson(
     with np.errstate(invalid="ignore", divide="ignore"):
         diag = np.einsum("ntp,nt->np", x**2, wi)
         share = np.einsum("ntp,nt->np", x**2, wi * cens) / diag
-    return PoissonFit(beta, inv * phi[:, None, None], phi, n_obs, mu, np.nan_to_num(share))
+    cov = inv * phi[:, None, None]
+    if robust:  # White's sandwich, per series
+        u = w * (ey - mu)
+        meat = np.einsum("ntp,ntq,nt->npq", x, x, u**2)
+        sand = np.matmul(np.matmul(inv, meat), inv)
+        cov = np.where((sand[:, 1, 1] > cov[:, 1, 1])[:, None, None], sand, cov)
+    return PoissonFit(beta, cov, phi, n_obs, mu, np.nan_to_num(share))
 
 
 def _tail_moments(c: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
