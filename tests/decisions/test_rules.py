@@ -214,3 +214,24 @@ def test_a_backfill_bounds_engine_series_but_not_catalog_metrics():
     assert _start(health, now, backfill=False) == dt.date(2026, 11, 30) - dt.timedelta(
         weeks=_lookback(health)
     )
+
+
+def test_a_routine_run_looks_back_as_far_as_each_condition_needs():
+    """Fixed-number conditions: streak + cool-down + 1 periods, whatever the metric; a
+    change condition: its grain's look-back (room for the baseline)."""
+    import datetime as dt
+
+    from luopan.decisions._window import _LOOKBACK, _lookback, _start
+    from luopan.decisions.rules import default_rules
+
+    rules = {r.name: r for r in default_rules().rules}
+    ltv = rules["ltv_cac_low"]  # threshold, month, for 1, cool-down 1 (the defaults)
+    assert _lookback(ltv) == ltv.for_ + ltv.cooldown + 1 == 3
+    now = dt.datetime(2026, 11, 30, 9)
+    assert _start(ltv, now, backfill=False) == dt.date(2026, 8, 1)
+    roi = rules["promo_roi_low"]  # benchmark, for 2, cool-down 2
+    assert _lookback(roi) == 5
+    assert _start(roi, now, backfill=False) == dt.date(2026, 6, 1)
+    dau = rules["dau_swing"]  # change against the same weekday of 4 weeks
+    assert _lookback(dau) == _LOOKBACK["day"] == 70
+    assert _start(dau, now, backfill=True) is None and _start(ltv, now, backfill=True) is None

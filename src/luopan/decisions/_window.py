@@ -25,13 +25,14 @@ BACKFILL_SERIES_PERIODS = 26  # half a year of weekly engine-series values in a 
 
 
 def _lookback(rule: Rule) -> int:
-    """Periods a routine (not backfill) run evaluates. An engine series costs a pass over the
-    customers' history per period (the health index: one per week), and a threshold-like condition needs
-    only the streak and the cool-down, so those rules look back ``for + cooldown + 1``
-    periods; others the fixed look-back of their grain (room for baselines)."""
-    from luopan.decisions.series import SERIES_HOOKS
-
-    if rule.metric in SERIES_HOOKS and rule.condition.kind in ("threshold", "benchmark"):
+    """Periods a routine (not backfill) run evaluates. A condition against a fixed number
+    (threshold, benchmark, target) needs no history beyond its streak and its cool-down, so
+    those rules look back ``for + cooldown + 1`` periods — the cool-down before them is read
+    from the incidents earlier runs logged (``_cooled``). That matters at scale: LTV/CAC by
+    month over 18 months joins every order line of 18 months, over 2 months only theirs; and an
+    engine series costs a pass over the customers' history per period. A change condition
+    gets the fixed look-back of its grain (room for its baseline)."""
+    if rule.condition.kind in ("threshold", "benchmark", "target"):
         return rule.for_ + rule.cooldown + 1
     return _LOOKBACK[rule.grain]
 
