@@ -214,6 +214,25 @@ def test_plans_run_over_a_whole_table():
     ]
 
 
+@pytest.mark.parametrize("kind", ["timestamp", "date"])
+def test_iso_times_with_an_offset_take_the_fast_tier(kind):
+    """App exports write ``2026-11-16T00:32:15+08:00``: typed without the exact rules."""
+    con = duckdb.connect()
+    cells = ["2025-11-17T08:41:16+08:00", "2025-11-17 01:41:16+0100", "2025-11-17T00:41:16Z"]
+    plan = parse_plan(kind, '"c0"', tz="Asia/Shanghai")
+    fast = [
+        con.execute(f"SELECT {plan.fast} FROM (SELECT $c AS c0)", {"c": c}).fetchone()
+        for c in cells
+    ]
+    expected = T(2025, 11, 17, 8, 41, 16) if kind == "timestamp" else dt.date(2025, 11, 17)
+    assert fast == [(expected,)] * 3
+    assert [exact_value(kind, c) for c in cells] == [(expected, None)] * 3
+    # not a date: the fast tier gives NULL and the exact rules give the reason
+    bad = con.execute(f"SELECT {plan.fast} FROM (SELECT '2025-02-30T08:41:16+08:00' AS c0)")
+    assert bad.fetchone() == (None,)
+    assert exact_value(kind, "2025-02-30T08:41:16+08:00") == (None, BAD_TIME)
+
+
 # Cells built from the characters and fragments real exports mix into typed columns.
 _FRAGMENTS = st.sampled_from(
     [
@@ -271,6 +290,11 @@ _CELLS = st.one_of(
             "2025-11-17 08:41:16",
             "2025-11-17T08:41:16",
             "2025-11-17T08:41+08",
+            "2025-11-17T08:41:16+08:00",
+            "2025-11-17 08:41:16-0530",
+            "2025-11-17T00:41:16Z",
+            "2025-02-30T08:41:16+08:00",
+            "2025-11-17T08:41:16+99:99",
             "2025-02-30",
             "0012",
             "1e3",

@@ -246,6 +246,27 @@ def test_jsonl_with_malformed_lines(tmp_path, con):
     assert [(r.line, r.raw) for r in raw.rejects] == [(4, "{bad json"), (5, "[1, 2]")]
 
 
+@pytest.mark.parametrize("chunk", [1, 3, 7, 1 << 24])
+def test_jsonl_lines_split_as_string_split_does_across_chunks(tmp_path, con, monkeypatch, chunk):
+    """The lines and numbers the JSONL reader takes are those of DuckDB's own split."""
+    from luopan.ingest.readers import tabular
+
+    monkeypatch.setattr(tabular, "CHUNK_SIZE", chunk)
+    contents = [b"", b"\n", b"a", b"a\r\nb\r\n", b"x\r\r\ny\n\n\n", '好评🎉\n{"k": "值"}'.encode()]
+    for i, content in enumerate(contents):
+        path = tmp_path / f"f{i}.jsonl"
+        path.write_bytes(content)
+        expected = con.execute(
+            "SELECT rtrim(t.line, chr(13)), t.n FROM (SELECT string_split(content, chr(10)) AS l "
+            "FROM read_text($path)) s, unnest(s.l) WITH ORDINALITY t(line, n) ORDER BY 2",
+            {"path": str(path)},
+        ).fetchall()
+        con.register("lines_view", tabular._text_lines(path))
+        got = con.execute("SELECT line, _line FROM lines_view ORDER BY 2").fetchall()
+        con.unregister("lines_view")
+        assert got == expected, content
+
+
 def test_read_arrow(con):
     data = pa.table({"订单编号": [ID, None], "amount": pa.array([1.5, 2.0]), "n": [1, 2]})
     raw = read_arrow(data, con, table_name="raw_db", name_for_messages="pg:orders")

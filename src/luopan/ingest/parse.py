@@ -240,24 +240,36 @@ def _timestamp_steps(tz: str) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _iso(col: str) -> tuple[str, str]:
-    """(date-only test, date-time test) for the two ISO shapes the fast path takes."""
+_D2 = "[0-9][0-9]"
+_ZONED = f"{_D2}{_D2}-{_D2}-{_D2}[T ]{_D2}:{_D2}:{_D2}"
+
+
+def _iso(col: str, tz: str) -> tuple[str, str, str, str]:
+    """Tests for the ISO shapes the fast path takes: date only, date-time, and date-time with
+    a UTC offset or Z as app exports write it (``2026-11-16T00:32:15+08:00``); and the value of
+    the last, converted into the workspace zone by the very expression the exact rules use for
+    such a cell (all digits: trimming and normalising leave it as it is). GLOB, not a regex:
+    cheap per row ('-' in a GLOB bracket is a range, so each sign is spelled out)."""
     day = f"{col} LIKE '____-__-__'"
     moment = f"({col} LIKE '____-__-__ __:__:__' OR {col} LIKE '____-__-__T__:__:__')"
-    return day, moment
+    shapes = [f"{_ZONED}{sign}{_D2}{sep}{_D2}" for sign in "+-" for sep in (":", "")]
+    zoned = "(" + " OR ".join(f"{col} GLOB '{g}'" for g in (*shapes, f"{_ZONED}Z")) + ")"
+    return day, moment, zoned, f"timezone({_sql_str(tz)}, try_cast({col} AS TIMESTAMPTZ))"
 
 
 def _timestamp(col: str, tz: str) -> ParsePlan:
-    day, moment = _iso(col)
-    fast = f"(CASE WHEN {moment} OR {day} THEN try_cast({col} AS TIMESTAMP) END)"
+    day, moment, zoned, local = _iso(col, tz)
+    fast = f"(CASE WHEN {moment} OR {day} THEN try_cast({col} AS TIMESTAMP) "
+    fast += f"WHEN {zoned} THEN {local} END)"
     return ParsePlan(fast, (*_timestamp_steps(tz), ("_v", "_ts"), _error(BAD_TIME)))
 
 
 def _date(col: str, tz: str) -> ParsePlan:
-    day, moment = _iso(col)
+    day, moment, zoned, local = _iso(col, tz)
     fast = (
         f"(CASE WHEN {day} THEN try_cast({col} AS DATE) "
-        f"WHEN {moment} THEN CAST(try_cast({col} AS TIMESTAMP) AS DATE) END)"
+        f"WHEN {moment} THEN CAST(try_cast({col} AS TIMESTAMP) AS DATE) "
+        f"WHEN {zoned} THEN CAST({local} AS DATE) END)"
     )
     steps = (*_timestamp_steps(tz), ("_v", "CAST(_ts AS DATE)"), _error(BAD_TIME))
     return ParsePlan(fast, steps)

@@ -329,6 +329,8 @@ def _load_batch(
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        finally:
+            wh.loads_changed()
     finally:
         _drop_stages(con, stages)
         con.execute(f"DROP TABLE IF EXISTS {raw.table}")

@@ -71,6 +71,10 @@ class LoadRecord:
     mtime_ns: int | None
 
 
+#: latest load per source and file; first file per (source, fingerprint)
+_History = tuple[dict[str, dict[str, LoadRecord]], dict[tuple[str, str], str]]
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
@@ -91,6 +95,7 @@ class Warehouse:
                 f"{path}: the warehouse is in use by another luopan process ({exc})",
                 fix="wait for the running ingest to finish, then retry",
             ) from None
+        self._loads: _History | None = None  # the load history, read once: see ``loaded``
         self.ensure_schema()
 
     def close(self) -> None:
@@ -117,21 +122,36 @@ class Warehouse:
         self.con.execute("COMMIT")
 
     def loaded(self, source: str) -> dict[str, LoadRecord]:
-        """Latest load per file of a source, and every fingerprint loaded for it."""
-        rows = self.con.execute(
-            f"SELECT batch_id, source, file, fingerprint, size, mtime_ns FROM {LOADS_TABLE} "
-            "WHERE source = ? ORDER BY finished_at",
-            [source],
-        ).fetchall()
-        return {r[2]: LoadRecord(*r) for r in rows}
+        """Latest load per file of a source.
+
+        The whole load history is read in one query on first use and kept (a routine ingest
+        asks for every file of every source: hundreds of queries, ~1 s on a 300-file
+        workspace). The open warehouse is the only writer (DuckDB locks the file), and whoever
+        writes ``_loads`` through it calls :meth:`loads_changed` after the commit or rollback.
+        """
+        return dict(self._history()[0].get(source, {}))
 
     def fingerprint_seen(self, source: str, fingerprint: str) -> str | None:
-        """The file under which this exact content was already loaded for the source."""
-        row = self.con.execute(
-            f"SELECT file FROM {LOADS_TABLE} WHERE source = ? AND fingerprint = ? LIMIT 1",
-            [source, fingerprint],
-        ).fetchone()
-        return None if row is None else str(row[0])
+        """The file under which this exact content was first loaded for the source."""
+        return self._history()[1].get((source, fingerprint))
+
+    def loads_changed(self) -> None:
+        """Forget the cached load history (``_loads`` was written)."""
+        self._loads = None
+
+    def _history(self) -> _History:
+        if self._loads is None:
+            rows = self.con.execute(
+                f"SELECT batch_id, source, file, fingerprint, size, mtime_ns FROM {LOADS_TABLE} "
+                "ORDER BY finished_at, batch_id"
+            ).fetchall()
+            latest: dict[str, dict[str, LoadRecord]] = {}
+            first: dict[tuple[str, str], str] = {}
+            for r in rows:
+                latest.setdefault(r[1], {})[r[2]] = LoadRecord(*r)
+                first.setdefault((r[1], r[3]), r[2])
+            self._loads = (latest, first)
+        return self._loads
 
     def row_counts(self) -> dict[str, int]:
         out = {}
