@@ -436,7 +436,7 @@ def main() -> int:
         + {
             "once": "; 10 s into the load a refresh runs on the same workspace as `luopan "
             "watch` makes when a file lands: a new events export is written, then `luopan run` "
-            "ingests it and runs the loop (real writes; every cache is then rebuilt)",
+            "ingests it and runs the loop (real writes; the server then takes a new snapshot and recomputes what reads the changed tables: events, the load log)",
             "continuous": "; meanwhile `luopan run` and `luopan ingest` alternate back to back "
             "on the same workspace, each after a new events export is written (real writes; "
             "a stress test: the content changes every few seconds)",

@@ -13,6 +13,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from luopan.decisions.playbooks import Playbook, Step
@@ -57,7 +58,7 @@ def recall_frame(ws: Workspace, sl: dict[str, Any], step: Step) -> pd.DataFrame:
         InsufficientDataError: too few purchases to fit the models.
     """
     from luopan.decisions.outcomes import purchases
-    from luopan.decisions.series import _members
+    from luopan.decisions.series import _home_channel, _members
     from luopan.engines.customers.churn import ChurnModel
     from luopan.engines.customers.clv import fit_clv
     from luopan.engines.customers.recall import recall_list
@@ -84,7 +85,15 @@ def recall_frame(ws: Workspace, sl: dict[str, Any], step: Step) -> pd.DataFrame:
             region = regions.set_index(regions["customer_id"].astype(str))["region"]
             keep &= region.reindex(table.index).astype("string") == str(sl["customer__region"])
         if "customer__home_channel" in sl:
-            home = orders.groupby("customer")["channel"].agg(lambda s: s.value_counts().index[0])
+            # the health series' own definition (ties to the first channel by name), vectorised:
+            # a groupby with a Python function per customer took 518 s on 1M customers
+            cust, chan = pd.Categorical(orders["customer"]), pd.Categorical(orders["channel"])
+            home = _home_channel(
+                cust.codes.astype(np.int64),
+                chan.codes.astype(np.int64),
+                pd.Index(cust.categories),
+                pd.Series(chan.categories),
+            )
             keep &= home.reindex(table.index).astype("string") == str(sl["customer__home_channel"])
         table = table[keep.fillna(False).astype(bool)]
     out = recall_list(
