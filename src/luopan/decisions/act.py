@@ -49,6 +49,48 @@ class ActResult:
         self.failures: list[str] = []
 
 
+# customers the churn model is trained on, at most (a simple random sample beyond): a
+# dozen spline coefficients per input are estimated as well from 100k customers × 12 cutoffs
+# as from 1M, and the training stack (features and a BG/NBD fit per cutoff) is what costs —
+# about 80 s per recall on 1M customers. Every customer is still scored.
+MAX_TRAINING_CUSTOMERS = 100_000
+_SCORES: dict[tuple[Any, ...], pd.DataFrame] = {}
+
+
+def _scores(ws: Workspace, horizon_days: int) -> pd.DataFrame:
+    """CLV and P(churn in ``horizon_days``) of every customer (``clv``, ``p_churn``), computed
+    once per warehouse state and horizon: the recalls of several slices in one run share it."""
+    from luopan.decisions.outcomes import purchases
+    from luopan.engines.customers.churn import ChurnModel
+    from luopan.engines.customers.clv import fit_clv
+    from luopan.engines.customers.summary import summarize_transactions
+
+    st = ws.warehouse_path.stat()
+    key = (str(ws.warehouse_path), st.st_ino, st.st_size, st.st_mtime_ns, horizon_days)
+    if key in _SCORES:
+        return _SCORES[key]
+    occasions = purchases(ws)
+    occasions["customer"] = occasions["customer"].astype(str)
+    summary = summarize_transactions(
+        occasions, customer_col="customer", date_col="day", amount_col="amount", time_unit="day"
+    )
+    clv = fit_clv(summary, horizon_days=365).predictions
+    as_of = pd.Timestamp(occasions["day"].max())
+    ids = occasions["customer"].unique()
+    train = occasions
+    if ids.size > MAX_TRAINING_CUSTOMERS:
+        sample = np.random.default_rng(0).choice(ids, MAX_TRAINING_CUSTOMERS, replace=False)
+        train = occasions[occasions["customer"].isin(sample)]
+    risk = (
+        ChurnModel(horizon_days=horizon_days)
+        .fit(train, as_of)
+        .predict_frame(occasions, as_of)["p_churn"]
+    )
+    _SCORES.clear()  # one warehouse state at a time
+    _SCORES[key] = clv[["clv"]].join(risk, how="inner")
+    return _SCORES[key]
+
+
 def recall_frame(ws: Workspace, sl: dict[str, Any], step: Step) -> pd.DataFrame:
     """The recall list of the customers in slice ``sl`` (``customer``, ``clv``, ``p_churn``,
     ``expected_value``, ``group``), from the customer engine: CLV (BG/NBD + Gamma-Gamma) ×
@@ -57,26 +99,10 @@ def recall_frame(ws: Workspace, sl: dict[str, Any], step: Step) -> pd.DataFrame:
     Raises:
         InsufficientDataError: too few purchases to fit the models.
     """
-    from luopan.decisions.outcomes import purchases
     from luopan.decisions.series import _home_channel, _members
-    from luopan.engines.customers.churn import ChurnModel
-    from luopan.engines.customers.clv import fit_clv
     from luopan.engines.customers.recall import recall_list
-    from luopan.engines.customers.summary import summarize_transactions
 
-    occasions = purchases(ws)
-    occasions["customer"] = occasions["customer"].astype(str)
-    summary = summarize_transactions(
-        occasions, customer_col="customer", date_col="day", amount_col="amount", time_unit="day"
-    )
-    clv = fit_clv(summary, horizon_days=365).predictions
-    as_of = pd.Timestamp(occasions["day"].max())
-    risk = (
-        ChurnModel(horizon_days=step.horizon_days)
-        .fit(occasions, as_of)
-        .predict_frame(occasions, as_of)["p_churn"]
-    )
-    table = clv[["clv"]].join(risk, how="inner")
+    table = _scores(ws, step.horizon_days).copy()
     if set(sl) & set(HEALTH_DIMENSIONS):
         orders, regions, _ = _members(ws)
         orders["customer"] = orders["customer"].astype(str)
