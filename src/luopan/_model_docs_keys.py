@@ -109,8 +109,11 @@ KEYS: dict[str, tuple[str, str]] = {
         "CSV delimiter, overriding detection",
     ),
     "luopan.yaml:sources[].late_after_hours": (
-        "超过此小时数无新数据即视为迟到（`source_late` 规则）",
-        "hours without new data before the source counts as late (`source_late` rule)",
+        "超过此小时数无新数据即视为迟到（`source_late` 规则）；只含主数据（客户、商品、门店、活动、实验与分组）"
+        "的数据源只在显式设置时检查",
+        "hours without new data before the source counts as late (`source_late` rule); a source "
+        "of master data only (customers, products, stores, campaigns, experiments, assignments) "
+        "is checked only when this is set",
     ),
     "luopan.yaml:sources[].description": ("备注说明", "free-text note"),
     # ---------------------------------------------------------------- notify.yaml
