@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
             "warning", "--log-level", help="uvicorn log level / 日志级别"
         ),
         warm_wait: float = typer.Option(
-            120.0,
+            300.0,
             "--warm-wait",
             help=(
                 "seconds to wait for the cockpit caches to warm before accepting requests "
