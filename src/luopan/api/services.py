@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -225,9 +226,10 @@ class Services:
 
         return self.cached((version, *family), build, family=family)
 
-    @property
+    @cached_property
     def card_tables(self) -> frozenset[str]:
-        """Every table the scorecard may read (its metrics' and the default period's)."""
+        """Every table the scorecard may read (its metrics' and the default period's); the
+        catalog is fixed for the life of the app, so this is computed once."""
         names = [n for n, m in self.catalog.metrics.items() if m.meta.scorecard]
         return frozenset({"orders"}.union(*(self.catalog.tables(n) for n in names)))
 
