@@ -322,8 +322,8 @@ ENUMS: dict[str, dict[str, tuple[str, str]]] = {
     "rules/*.yaml:rules[].condition.baseline": {
         "previous": ("上一期", "the previous period"),
         "same_weekday_4w": (
-            "过去 4 周同一星期几的均值",
-            "mean of the same weekday over the last 4 weeks",
+            "最近 4 个正常周同一星期几的均值（跳过已知事件与已报警的日子，最多回看 8 周）",
+            "mean of the same weekday in the last 4 ordinary weeks (known events and flagged days skipped, at most 8 weeks back)",
         ),
         "expected": ("异常检测模型的期望值", "the anomaly model's expected value"),
     },

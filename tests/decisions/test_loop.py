@@ -139,9 +139,12 @@ def test_new_incidents_are_sent_with_their_diagnosis(
     promo = [i for i in report.opened if i.rule == "promo_roi_low"]
     health = [i for i in report.opened if i.rule == "health_recall"]  # the planted churn wave
     assert dau and promo and report.notify_failures == []
-    # on this world the health rule fires in the third of the ground truth's alert weeks
-    assert [i.period for i in health] == ["2026-09-14/2026-09-20"]
-    assert health[0].period in built[1]["churn_wave"]["alert_periods"]
+    # on this world the health rule fires in the third of the ground truth's six alert weeks,
+    # and again when its four-week cool-down is over and the index is still below 65: the week
+    # ending on the recall date
+    assert [i.period for i in health] == ["2026-08-31/2026-09-06", "2026-09-28/2026-10-04"]
+    assert health[0].period == built[1]["churn_wave"]["alert_periods"][2]
+    assert health[1].period.endswith(built[1]["recall"]["recall_date"])
     # the DAU rule's notify action, the promo and the user-recall playbooks' notify steps
     # (every channel)
     assert report.notified == len(dau) + len(promo) + len(health) == len(receiver.received)

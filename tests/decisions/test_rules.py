@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,43 @@ def test_change_against_the_same_weekday_of_four_weeks() -> None:
     later = breaches(longer, rule.condition)
     assert later["reference"].iloc[37] == pytest.approx(weekly_shape[37 % 7])
     assert not later["breach"].iloc[37]
+
+
+def test_a_drop_after_a_known_week_does_not_echo_in_the_recovery() -> None:
+    """A 16-day drop right after a week of known events (the demo world's National Day and
+    DAU drop): its second week is judged against older ordinary weeks, not left unjudged, so
+    neither week serves as a baseline and the recovery is not a +33% jump."""
+    cond = Condition(kind="change", op="abs_gt", value=0.15, baseline="same_weekday_4w")
+    days = pd.period_range("2026-08-03", periods=98, freq="D")
+    value = np.full(98, 100.0)
+    value[42:58] = 75.0  # the drop, days 42-57
+    known = pd.Series(False, index=days)
+    known.iloc[35:42] = True  # the holiday week before it
+    b = breaches(pd.DataFrame({"value": value}, index=days), cond, known)
+    assert b["breach"].iloc[42:58].all()  # both weeks of the drop and its last two days
+    assert not b["breach"].iloc[:42].any() and not b["breach"].iloc[58:].any()
+    # the second week: the latest four ordinary same weekdays, 3-6 weeks back
+    assert b["reference"].iloc[49] == pytest.approx(100.0)
+    assert b["reference"].iloc[58:].to_numpy() == pytest.approx(np.full(40, 100.0))
+    # eight weeks back at most: two ordinary weeks within them are not a baseline
+    gap = pd.Series(True, index=days)
+    gap.iloc[[14, 63, 70]] = False  # for day 77: 70 and 63 ordinary, 21-56 known, 14 too old
+    far = breaches(pd.DataFrame({"value": value}, index=days), cond, gap)
+    assert math.isnan(far["reference"].iloc[77])
+
+
+def test_an_outlier_too_small_to_breach_is_no_baseline() -> None:
+    """A -13% day (no breach of 15%, but far beyond 3 robust SDs of ~1% noise) stays out of the
+    same weekday's baseline a week later; a -2% day (within the noise) stays in."""
+    cond = Condition(kind="change", op="abs_gt", value=0.15, baseline="same_weekday_4w", min_z=3)
+    days = pd.period_range("2026-05-01", periods=126, freq="D")  # the noise needs 77 days
+    value = 100.0 * (1 + 0.01 * np.random.default_rng(3).standard_normal(126))
+    value[112] = 87.0
+    value[113] = 0.98 * value[106]
+    b = breaches(pd.DataFrame({"value": value}, index=days), cond)
+    assert not b["breach"].any()
+    assert b["reference"].iloc[119] == pytest.approx(value[[105, 98, 91, 84]].mean())
+    assert b["reference"].iloc[120] == pytest.approx(value[[113, 106, 99, 92]].mean())
 
 
 def test_known_event_days_never_breach_and_never_serve_as_baseline() -> None:

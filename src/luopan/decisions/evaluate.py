@@ -31,6 +31,11 @@ _OPS = {
     "abs_gt": lambda x, v: abs(x) > v,
 }
 _STEP = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+#: the same-weekday baseline: the latest 4 ordinary same weekdays within 8 weeks, at least 3
+SAME_WEEKDAY_WEEKS, SAME_WEEKDAY_REACH, SAME_WEEKDAY_MIN = 4, 8, 3
+_PASSES = 5  # passes after the first that exclude breaches from the baselines
+#: a change beyond this many robust standard deviations is no baseline (Hampel's 3-MAD rule)
+OUTLIER_Z = 3.0
 
 
 @dataclass(frozen=True)
@@ -52,19 +57,35 @@ def _reference(series: pd.DataFrame, cond: Condition, known: pd.Series) -> pd.Se
         if cond.baseline == "previous":
             return usual.shift(1).where(_consecutive(series.index.to_series(), 1))
         if cond.baseline == "same_weekday_4w":
-            lags = pd.concat(
-                [
-                    usual.shift(7 * k).where(_consecutive(series.index.to_series(), 7 * k))
-                    for k in range(1, 5)
-                ],
-                axis=1,
-            )
-            # at least 3 of the 4 same weekdays must be ordinary days
-            return lags.mean(axis=1).where(lags.notna().sum(axis=1) >= 3)
+            return _same_weekday(usual, series.index.to_series())
         return _column(series, "expected")
     if cond.kind == "target":
         return _column(series, "target")
     return pd.Series(cond.value, index=series.index, dtype=float)
+
+
+def _same_weekday(usual: pd.Series, periods: pd.Series) -> pd.Series:
+    """Mean of the same weekday in the last ``SAME_WEEKDAY_WEEKS`` ordinary weeks, looking back
+    at most ``SAME_WEEKDAY_REACH`` weeks; NaN with fewer than ``SAME_WEEKDAY_MIN`` of them.
+
+    Known events and flagged incidents are skipped rather than shrinking the baseline: a
+    16-day DAU drop right after the National Day week left its second week with two ordinary
+    same weekdays of four, unjudged, so it stayed in the baselines of the next weeks and made
+    the recovery look like a +18% jump (the demo world's false alarm of 2026-11-13). A lasting
+    level shift is flagged until the reach runs out of ordinary weeks of the old level.
+    """
+    lags = np.column_stack(
+        [
+            usual.shift(7 * k).where(_consecutive(periods, 7 * k)).to_numpy(dtype=float)
+            for k in range(1, SAME_WEEKDAY_REACH + 1)
+        ]
+    )
+    present = ~np.isnan(lags)
+    latest = present & (np.cumsum(present, axis=1) <= SAME_WEEKDAY_WEEKS)
+    n = latest.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(latest, lags, 0.0).sum(axis=1) / n
+    return pd.Series(np.where(n >= SAME_WEEKDAY_MIN, mean, np.nan), index=usual.index)
 
 
 def _noise(measure: pd.Series, unusual: pd.Series) -> pd.Series:
@@ -105,12 +126,22 @@ def breaches(series: pd.DataFrame, cond: Condition, known: pd.Series | None = No
         if known is None
         else known.reindex(series.index, fill_value=False).astype(bool)
     )
-    first = _breaches(series, cond, known, known)
+    out = _breaches(series, cond, known, known)
     if cond.kind != "change":
-        return first
-    # A second pass keeps breached periods out of the baselines too, so an incident does not
-    # become the norm the following weeks are compared with.
-    return _breaches(series, cond, known, known | first["breach"])
+        return out.drop(columns="outlier")
+    # Further passes keep breached periods out of the baselines too, so an incident does not
+    # become the norm the following weeks are compared with, and so are outliers too small to
+    # breach (more than OUTLIER_Z robust standard deviations from the usual change: a -14% day
+    # of a -20% drop). A period judged only once its incident's first days left the baseline is
+    # then left out in turn, until the set of unusual periods no longer changes.
+    unusual = known | out["breach"] | out["outlier"]
+    for _ in range(_PASSES):
+        out = _breaches(series, cond, known, unusual)
+        again = known | out["breach"] | out["outlier"]
+        if again.equals(unusual):
+            break
+        unusual = again
+    return out.drop(columns="outlier")
 
 
 def _breaches(
@@ -131,19 +162,21 @@ def _breaches(
         )
         for m in measure.to_numpy(dtype=float, na_value=np.nan)
     ]
+    outlier = np.zeros(len(series), dtype=bool)
     if cond.kind == "change":
+        size = measure.abs().to_numpy(dtype=float, na_value=np.nan)
+        noise = _noise(measure, unusual).to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            outlier = size > OUTLIER_Z * noise  # NaN (no history yet): False
         if cond.min_z > 0:
             hold = [
-                h and m > cond.min_z * z
-                for h, m, z in zip(
-                    hold,
-                    measure.abs().to_numpy(dtype=float, na_value=np.nan),
-                    _noise(measure, unusual).to_numpy(dtype=float, na_value=np.nan),
-                    strict=True,
-                )
+                h and m > cond.min_z * z for h, m, z in zip(hold, size, noise, strict=True)
             ]
         hold = [h and not k for h, k in zip(hold, known.to_numpy(), strict=True)]
-    return pd.DataFrame({"reference": ref, "measure": measure, "breach": hold}, index=series.index)
+    return pd.DataFrame(
+        {"reference": ref, "measure": measure, "breach": hold, "outlier": outlier},
+        index=series.index,
+    )
 
 
 def evaluate_rule(

@@ -18,7 +18,8 @@ file, the line and the key. Example::
           - {kind: playbook, playbook: user_recall}
 
 Condition kinds: ``threshold`` (value op number), ``change`` (relative change against the
-previous period, the mean of the same weekday over the last four weeks, or the expected value of
+previous period, the mean of the same weekday in the last four ordinary weeks (known events and
+flagged days skipped, at most eight weeks back), or the expected value of
 the anomaly model, op ``abs_gt``/``gt``/``lt``), ``target`` (value against the metric's target
 per grain, as a ratio), ``benchmark`` (value op a benchmark number). ``freshness`` rules watch
 the sources instead of a metric.

@@ -28,9 +28,13 @@ RECALL_TREATED_RATE = 0.38
 RECALL_HOLDOUT_RATE = 0.06
 RECALL_HOLDOUT_SHARE = 0.2
 # The recall answers the health rule (below 65 for 3 weeks), so it goes out after the weeks in
-# which the rule is expected to fire: six weeks after the wave (two until 2026-11-30, when the
-# returns lifted the index before it could stay below 65 for three weeks).
-RECALL_AFTER_WAVE_DAYS = 42
+# which the rule is expected to fire: eight weeks after the wave. Two until 2026-11-30 (the
+# returns lifted the index before it could stay below 65 for three weeks); six until
+# 2026-12-01, when on the 50,000-member world the index first went below 65 four weeks after
+# the wave, so the rule could fire only in the week the recall went out. The recall date is
+# unchanged (the wave starts two weeks earlier instead: WAVE_BEFORE_END_DAYS 105 → 119).
+RECALL_AFTER_WAVE_DAYS = 56
+WAVE_BEFORE_END_DAYS = 119  # the wave starts this many days before the world's last day
 ALERT_AFTER_WAVE_DAYS = 14  # the silence of about one usual gap before the index can show it
 
 
@@ -167,7 +171,7 @@ def _plant_churn_and_recall(
 ) -> tuple[pd.DataFrame, dict, dict]:
     cu = world.customers
     n_days = cal.n_days
-    wave_start = n_days - 105
+    wave_start = max(n_days - WAVE_BEFORE_END_DAYS, 0)  # a short world: at its start
     wave_end = wave_start + 20  # three weeks
     seg = np.flatnonzero(
         (cu["region"].to_numpy() == CHURN_SEGMENT["region"])
@@ -199,7 +203,7 @@ def _plant_churn_and_recall(
     resp = churned[responded]
     k = 1 + rng.poisson(0.8, resp.size)
     rc = np.repeat(resp, k)
-    first = np.r_[0, np.cumsum(k)[:-1]]
+    first = np.cumsum(k) - k  # each responder's first order (none: an empty index)
     offs = rng.integers(1, 30, rc.size)
     offs[first] = rng.integers(1, 14, resp.size)  # first return order within two weeks
     ev = pd.DataFrame(

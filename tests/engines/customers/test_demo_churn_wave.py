@@ -2,10 +2,12 @@
 
 Planted: in segment region 华南 × home channel store, every member with an order in the 90 days
 before ``wave_start`` and one after it stops buying on a random day of the three weeks
-[wave_start, wave_end]; on ``recall_date``, six weeks after the wave, every churned member is
+[wave_start, wave_end]; on ``recall_date``, eight weeks after the wave, every churned member is
 targeted with a random 20 % holdout; the true response is 0.38 treated vs 0.06 holdout
 (realized rates in the ground truth). Figures quoted are measured on the fixture world (seed 7,
-3,000 customers) on 2026-11-30: 66 members churned, 53 treated and 13 held out.
+3,000 customers) on 2026-12-01 (wave 2026-07-20 to 08-09, recall 2026-10-04): 64 members
+churned, 51 treated and 13 held out. The world of 2026-11-30 (wave two weeks later, recall six
+weeks after it) had 66, 53 and 13.
 """
 
 from __future__ import annotations
@@ -57,18 +59,18 @@ def test_churn_wave_segment_has_the_top_rising_risk(world) -> None:
     cutoffs = [start + pd.Timedelta(days=7 * k) for k in range(-5, 7)]  # 4 baseline weeks
     result = segment_risk(orders[["customer", "day", "amount"]], segment, cutoffs)
     table = result.table
-    # from the wave's second week to three weeks after it ends, the planted segment's 45-day
-    # churn risk has risen more than any other segment's
-    watched = [
-        c for c in cutoffs if start + pd.Timedelta(days=7) <= c <= end + pd.Timedelta(days=21)
-    ]
-    assert len(watched) >= 5
+    # from the day after the wave to 22 days after it, the planted segment's 45-day churn
+    # risk has risen more than any other segment's (in the wave's second and third weeks a
+    # segment of 45-55 members, 西南 × store, leads at +0.04, against +0.009 and +0.031; on the
+    # world of 2026-11-30 the planted one led from the wave's second week)
+    watched = [c for c in cutoffs if c > end]  # 2026-08-10 ... 08-31
+    assert len(watched) == 4
     assert [result.top_segment(c) for c in watched] == [planted] * len(watched)
     rows = table[table["segment"] == planted].set_index("cutoff")
-    assert rows.loc[watched[-1], "rise"] > 0.10  # twelve points of risk (0.123)
-    assert rows.loc[cutoffs[-1], "rise"] > 0.15  # 0.157 three weeks after the wave
+    assert rows.loc[watched[-1], "rise"] == pytest.approx(0.132, abs=0.001)  # 13 points of risk
+    assert rows.loc[watched, "rise"].is_monotonic_increasing  # 0.057, 0.087, 0.109, 0.132
     others = table[(table["segment"] != planted) & table["cutoff"].isin(cutoffs[:4])]
-    assert others["rise"].abs().max() < 0.03  # 0.025: no other segment moves before the wave
+    assert others["rise"].abs().max() < 0.035  # 0.030: no other segment moves before the wave
 
 
 def test_recall_holdout_measures_the_planted_response(world) -> None:
@@ -77,16 +79,19 @@ def test_recall_holdout_measures_the_planted_response(world) -> None:
     out = recall_outcome(
         assignments, orders, recall_date=recall["recall_date"], window_days=recall["window_days"]
     )
-    assert out.treated.customers == recall["n_treated"] == 53
+    assert out.treated.customers == recall["n_treated"] == 51
     assert out.holdout.customers == recall["n_holdout"] == 13
-    assert out.treated.rate == pytest.approx(recall["realized_response_treated"])
+    # 19 treated were planted to return (0.373); one return was lost to a store stock-out (the
+    # world's orders are filled from stock; GROUND_TRUTH.md), so 18 are in the warehouse
+    assert recall["realized_response_treated"] == pytest.approx(19 / 51)
+    assert out.treated.rate == pytest.approx(18 / 51)
     assert out.holdout.rate == pytest.approx(recall["realized_response_holdout"])
-    # the treated return at 20/53 [0.259, 0.512] (Wilson), the holdout at 1/13 [0.014, 0.333]
-    assert (out.treated.low, out.treated.high) == pytest.approx((0.2594, 0.5119), abs=1e-4)
+    # the treated return at 18/51 [0.236, 0.490] (Wilson), the holdout at 1/13 [0.014, 0.333]
+    assert (out.treated.low, out.treated.high) == pytest.approx((0.2363, 0.4901), abs=1e-4)
     assert out.treated.low <= recall["true_response_treated"] <= out.treated.high
     assert (out.holdout.low, out.holdout.high) == pytest.approx((0.0137, 0.3331), abs=1e-4)
     assert out.holdout.low <= recall["true_response_holdout"] <= out.holdout.high
-    assert (out.effect_low, out.effect_high) == pytest.approx((0.0184, 0.4491), abs=1e-4)
+    assert (out.effect_low, out.effect_high) == pytest.approx((-0.0055, 0.4271), abs=1e-4)
     assert out.effect_low <= recall["true_effect"] <= out.effect_high
 
 
@@ -104,21 +109,22 @@ def test_health_of_the_churn_wave_segment_falls_most(world) -> None:
     late = table[table["cutoff"].isin(after)].set_index(["cutoff", "segment"])["health"]
     drop = normal - late.unstack("segment")
     # two to five weeks after the wave the planted segment has lost the most health, and by a
-    # margin; measured with the index and the wave of 2026-11-30: 78.6 -> 65.8, 62.8, 60.8,
-    # 61.0, drops of 12.8-17.8 points against at most 1.7 in any other segment (the wave of
+    # margin; measured with the index of 2026-11-30 and the wave of 2026-12-01: 75.8 -> 66.0,
+    # 64.2, 61.9, 60.1, drops of 9.9-15.8 points against at most 2.7 in any other segment (the
+    # wave of 2026-11-30: 78.6 -> 65.8, 62.8, 60.8, 61.0, drops of 12.8-17.8; the wave of
     # 2026-11-29, half of the members active in the 60 days before and a recall two weeks after
     # it: 78.1 -> 68.1-71.3, drops of 6.7-10.0, and the rule fired nowhere;
     # tests/decisions/test_health_recall.py).
     assert (drop.idxmax(axis=1) == planted).all()
-    assert (drop[planted] > 12.5).all()
+    assert (drop[planted] > 9.5).all()
     others = drop.drop(columns=planted)
-    assert (others.max(axis=1) < 2.0).all()
-    assert (drop[planted] - others.max(axis=1) > 11.0).all()
+    assert (others.max(axis=1) < 2.75).all()
+    assert (drop[planted] - others.max(axis=1) > 7.0).all()
     wide = table.pivot(index="segment", columns="cutoff", values="health")
     # every week after the wave is below every baseline week of the planted segment
     assert wide.loc[planted, after].max() < wide.loc[planted, baseline].min()
     assert wide.loc[planted, after].tolist() == pytest.approx(
-        [65.83, 62.83, 60.80, 61.00], abs=0.01
+        [65.96, 64.16, 61.88, 60.07], abs=0.01
     )
     # the shipped rule (below 65 for 3 weeks) fires for the planted segment and no other
     fired = {s for s, row in wide.iterrows() if rule_fires(row.dropna().tolist())}
