@@ -42,14 +42,25 @@ NOTES = [
     "pairs, one per user (first and last week), one hash join, all counts returned by a single "
     "query; no window, no sort of the events. Before, four queries each redid the distinct "
     "and joined on an inequality.",
-    "- funnel plan: unchanged, one backward window pass per step (rows of steps j and j+1, "
-    "partitioned by user, ordered by time) and a row_number to pick each user's path. The "
-    "time is DuckDB's partitioned window sort: at 10M events, one pass over the 7.5M view + "
-    "cart rows costs about 3 s CPU alone (a bare row_number about 2 s, integer user keys save "
-    "about 20%), so the plan cannot reach 10 s at 100M on 2 cores. Tried and measured slower "
-    "or equal: first_value IGNORE NULLS, a reversed running min, row_number + equi-join "
-    "lookups, DuckDB list lambdas (list_filter capturing a column: +2.7 s CPU per chain at "
-    "10M). ASOF joins are not compiled for Spark by Ibis 12.",
+    "- funnel plan (since 2026-12-01, DuckDB only; Spark keeps the window plan): one hash "
+    "aggregation of each user's step events into a list of BIGINT keys epoch_us * (n + 1) + "
+    "step, then one vectorized Arrow UDF sorts every list (one NumPy sort per batch of lists; "
+    "DuckDB list_sort for (key, breakdown) pairs) and folds it with NumPy (next step-k "
+    "position by a reversed running minimum, greedy chain per entry, the furthest and "
+    "earliest path per user: ClickHouse windowFunnel's one pass per user). No window sort, "
+    "no join. At 10M events, same sessions: 3.2-4.0 s CPU against 9.0-12.0 s for the window "
+    "plan, same paths (checked per user, with and without a breakdown); the list aggregation "
+    "is about half of it, the sort and the fold about 0.4 s each. The UDF is registered under "
+    "a unique name only while funnel() runs (DuckDB keeps Python UDFs in the shared catalog; "
+    "one left by a closed cursor crashes later calls).",
+    "- the window plan it replaces on DuckDB: one backward window pass per step (rows of steps "
+    "j and j+1, partitioned by user, ordered by time) and a row_number to pick each user's "
+    "path; its time is DuckDB's partitioned window sort (one pass over the 7.5M view + cart "
+    "rows at 10M costs about 3 s CPU). Tried and measured slower or equal: first_value IGNORE "
+    "NULLS, a reversed running min, row_number + equi-join lookups, DuckDB list lambdas "
+    "(list_filter capturing a column: +2.7 s CPU per chain at 10M), and a chain of three "
+    "DuckDB ASOF joins plus an arg_min pick (8.2 s CPU at 10M: each ASOF join sorts both "
+    "sides). ASOF joins are not compiled for Spark by Ibis 12.",
     "- tried for the funnel and not kept: an exact jump search with hash joins only (per "
     "user, follow the greedy chain of a candidate entry by per-step min-time joins; chains "
     "are monotone, so when step r+1 is missed the next candidate is the first entry at or "
@@ -57,9 +68,8 @@ NOTES = [
     "/ 4 rounds here). It gave the same paths at 10M but took 11.0 s CPU against 10.4 s for "
     "the window plan: each round must re-join the unsettled users' events, and materializing "
     "them costs as much as the sorts it avoids.",
-    "- what would meet the target: a one-pass per-user fold (ClickHouse windowFunnel) or an "
-    "ASOF join, neither expressible in Ibis on both DuckDB and Spark today; or events kept "
-    "clustered by user in the warehouse so the window sorts become cheap.",
+    "- what is left: the hash aggregation into per-user lists is most of the fold plan's "
+    "time; a native per-user fold (ClickHouse windowFunnel) would avoid building the lists.",
 ]
 
 

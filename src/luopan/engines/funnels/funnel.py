@@ -24,11 +24,16 @@ Semantics (PostHog ``FunnelsQuery``, Mixpanel and Amplitude funnels, ClickHouse
   drop-off = 1 - step conversion; time to convert is reported as median and mean (PostHog
   ``modeling-conversion-metrics``).
 
-Heavy work stays in the warehouse: the implementation is plain Ibis (see ``paths``: one
-backward window pass per step for ``ordered``, ``row_number`` and equi-joins for ``strict``,
-a range join for ``any_order``; then ``row_number`` to pick each user's path), since neither
-DuckDB nor Spark has a funnel function, so the same expression runs on both. Only the
-per-step aggregate is materialized. Times to convert are whole seconds on both engines.
+Heavy work stays in the warehouse: the portable implementation is plain Ibis (see
+``paths``: one backward window pass per step for ``ordered``, ``row_number`` and equi-joins
+for ``strict``, a range join for ``any_order``; then ``row_number`` to pick each user's
+path), since neither DuckDB nor Spark has a funnel function, so the same expression runs on
+both. On DuckDB, ``funnel`` computes ordered funnels without exclusions by a one-pass fold
+instead (see ``fold``: one hash aggregation of each user's step keys into a list, sorted and
+folded by a vectorized Arrow UDF, the ``windowFunnel`` strategy), about 2.5 times less CPU
+for the same paths; ``funnel_paths`` and ``dropped_users`` return lazy expressions, so they
+keep the portable plan. Only the per-step aggregate is materialized. Times to convert are
+whole seconds on both engines.
 
 References:
     PostHog docs, "Funnels" and the ``FunnelsQuery`` schema (funnelOrderType ordered/strict/
@@ -38,7 +43,9 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -46,6 +53,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from luopan.engines.funnels.fold import fold_applies, fold_paths, fold_udf
 from luopan.engines.funnels.paths import any_order_paths, base, ordered_paths, strict_paths
 from luopan.engines.funnels.window import parse_window
 from luopan.errors import ConfigError, EngineError
@@ -163,7 +171,9 @@ def funnel_paths(
 ) -> ir.Table:
     """One row per user in the funnel: uid, dim, t1..tn (NULL past the step reached), reached.
 
-    An Ibis expression; nothing runs until it is executed. Arguments as in ``funnel``.
+    An Ibis expression; nothing runs until it is executed. Arguments as in ``funnel``. It is
+    the portable plan on every engine (``funnel`` uses the equal DuckDB fold, whose function
+    exists only while ``funnel`` runs).
     """
     _validate(events, steps, mode, by, exclusions)
     seconds = parse_window(window)
@@ -178,8 +188,9 @@ def funnel_paths(
         bad = ev.filter(ev.name == x.event).select(xu=ev.uid, xt=ev.ts)
         start, end = paths[f"t{x.from_step}"], paths[f"t{x.to_step}"].fill_null(paths.deadline)
         paths = paths.anti_join(bad, [paths.uid == bad.xu, bad.xt >= start, bad.xt <= end])
-    if entered is not None:
-        lo, hi = (pd.Timestamp(x).to_pydatetime() for x in entered)
+    span = _span(entered)
+    if span is not None:
+        lo, hi = span
         paths = paths.filter((paths.t1 >= lo) & (paths.t1 < hi))
     n = len(steps)
     reached = sum(
@@ -191,6 +202,38 @@ def funnel_paths(
     )
     chosen = paths.mutate(_pick=pick).filter(lambda t: t._pick == 0)
     return chosen.drop("_pick", "deadline")
+
+
+def _span(entered: tuple[Any, Any] | None) -> tuple[dt.datetime, dt.datetime] | None:
+    if entered is None:
+        return None
+    lo, hi = (pd.Timestamp(x).to_pydatetime() for x in entered)
+    return lo, hi
+
+
+@contextmanager
+def _chosen_paths(
+    events: ir.Table,
+    steps: Sequence[str],
+    *,
+    window: str | int,
+    mode: Mode,
+    by: str | None,
+    exclusions: Sequence[Exclusion],
+    entered: tuple[Any, Any] | None,
+) -> Iterator[ir.Table]:
+    """``funnel_paths``, or on DuckDB the same paths by the one-pass fold (``fold``), whose
+    function is registered only inside the block: execute the paths there."""
+    _validate(events, steps, mode, by, exclusions)
+    ev = base(events, by)
+    if mode == "ordered" and not exclusions and fold_applies(events, ev):
+        with fold_udf(events, by=by is not None) as udf:
+            seconds = parse_window(window)
+            yield fold_paths(ev, steps, seconds, by=by is not None, udf=udf, entered=_span(entered))
+        return
+    yield funnel_paths(
+        events, steps, window=window, mode=mode, by=by, exclusions=exclusions, entered=entered
+    )
 
 
 def _seconds(ts: ir.TimestampValue) -> ir.IntegerValue:
@@ -292,16 +335,17 @@ def funnel(
         ConfigError: fewer than 2 steps, repeated steps, a bad window, mode or exclusion.
         EngineError: a required column is missing.
     """
-    paths = funnel_paths(
-        events, steps, window=window, mode=mode, by=by, exclusions=exclusions, entered=entered
-    )
     n = len(steps)
-    raw = _aggregate(paths, n, [])
-    keys = pd.Series(["(all)"])
-    if by:
-        per = _aggregate(paths, n, ["dim"]).sort_values("dim", kind="stable").reset_index(drop=True)
-        raw = pd.concat([raw, per.drop(columns="dim")], ignore_index=True)
-        keys = pd.concat([keys, per["dim"]], ignore_index=True)
+    with _chosen_paths(
+        events, steps, window=window, mode=mode, by=by, exclusions=exclusions, entered=entered
+    ) as paths:
+        raw = _aggregate(paths, n, [])
+        keys = pd.Series(["(all)"])
+        if by:
+            per = _aggregate(paths, n, ["dim"])
+            per = per.sort_values("dim", kind="stable").reset_index(drop=True)
+            raw = pd.concat([raw, per.drop(columns="dim")], ignore_index=True)
+            keys = pd.concat([keys, per["dim"]], ignore_index=True)
     table, ttc = _shape(raw, steps, keys)
     if mode == "any_order":  # times to intermediate counts of steps are not defined
         inner = (table["step_index"] > 1) & (table["step_index"] < n)
