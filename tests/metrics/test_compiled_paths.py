@@ -7,6 +7,11 @@
   pandas definition, by week and by channel.
 - Compiled expressions and their SQL are kept per backend and catalog; the kept SQL gives the
   same frame as Ibis's own execution.
+- A conversion whose base rows are its conversion rows (retention) sorts the conversion rows
+  alone: same values as the general path (base and conversion rows sorted together) and as a
+  brute-force pandas count, on random orders with same-instant twins (hypothesis).
+- Order lines bounded by their order's time join the range's orders first (an inner join):
+  the same rows inside the range as the plain left join, for random ranges (hypothesis).
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from luopan.metrics import Catalog, default_catalog, query_metric
+from luopan.metrics import Catalog, default_catalog, query_metric, windows
 from luopan.metrics.cache import cached_metric, execute
+from luopan.metrics.compiler import compile_metric
 from luopan.metrics.refs import with_refs
 
 PAID = ["paid", "shipped", "completed", "refunded"]
@@ -145,3 +151,127 @@ def test_kept_sql_gives_the_same_frame(name: str, con: Any, catalog: Catalog) ->
             want.sort_values("period").reset_index(drop=True),
         )
     assert len(want) > 0 and want["value"].notna().any()
+
+
+T0 = dt.datetime(2026, 1, 5)  # a Monday
+ORDERS = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c", None]),  # None: a walk-in
+        st.integers(0, 70),  # day
+        st.sampled_from([0, 12]),  # hour: same-instant twins are likely
+        st.sampled_from(["paid", "paid", "completed", "closed"]),
+    ),
+    max_size=40,
+)
+
+
+def retention_brute_force(
+    orders: pd.DataFrame, days: int, lo: dt.datetime, hi: dt.datetime | None, grain: str | None
+) -> dict[Any, float]:
+    """Per period: share of its buyers with a paid order strictly after one of theirs in the
+    period and less than ``days`` after it (every pair checked)."""
+    paid = orders[orders.status.isin(PAID) & orders.customer_id.notna()]
+    base = paid[(paid.ordered_at >= lo) & ((paid.ordered_at < hi) if hi else True)]
+    hits: dict[Any, dict[str, bool]] = {}
+    for row in base.itertuples():
+        later = paid[(paid.customer_id == row.customer_id) & (paid.ordered_at > row.ordered_at)]
+        hit = bool((later.ordered_at < row.ordered_at + pd.Timedelta(days=days)).any())
+        period = row.ordered_at.to_period("W-SUN").start_time if grain else None
+        seen = hits.setdefault(period, {})
+        seen[row.customer_id] = seen.get(row.customer_id, False) or hit
+    return {p: sum(c.values()) / len(c) for p, c in hits.items()}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=ORDERS,
+    start=st.integers(0, 4),
+    weeks=st.one_of(st.none(), st.integers(1, 6)),
+    grain=st.sampled_from(["week", None]),
+    name=st.sampled_from(["retention_30d", "retention_90d"]),
+)
+def test_own_conversions_match_the_general_path(
+    rows: list[tuple[str | None, int, int, str]],
+    start: int,
+    weeks: int | None,
+    grain: str | None,
+    name: str,
+) -> None:
+    catalog = default_catalog()
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(len(rows))],
+            "customer_id": pd.Series([r[0] for r in rows], dtype="object"),
+            "ordered_at": pd.Series(
+                [T0 + dt.timedelta(days=r[1], hours=r[2]) for r in rows], dtype="datetime64[us]"
+            ),
+            "status": pd.Series([r[3] for r in rows], dtype="object"),
+        }
+    )
+    con = ibis.duckdb.connect()
+    schema = {"order_id": "string", "customer_id": "string", "ordered_at": "timestamp"}
+    con.create_table("orders", ibis.memtable(orders, schema={**schema, "status": "string"}))
+    lo = (T0 + dt.timedelta(weeks=start)).date()
+    hi = None if weeks is None else lo + dt.timedelta(weeks=weeks)
+    if grain is None and hi is None:
+        hi = lo + dt.timedelta(weeks=3)
+
+    def run() -> dict[Any, float]:
+        expr = compile_metric(con, catalog, name, grain=grain, start=lo, end=hi)
+        frame = expr.to_pyarrow().to_pandas()
+        periods = frame["period"] if grain else [None] * len(frame)
+        return {
+            (None if p is None else pd.Timestamp(p)): v
+            for p, v in zip(periods, frame["value"], strict=True)
+            if not (grain is None and math.isnan(v))
+        }
+
+    spec = catalog.metric(name).conversion
+    assert spec is not None and windows._same_rows(
+        catalog.metric(spec.base_metric), catalog.metric(spec.conversion_metric)
+    )
+    fast = run()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(windows, "_same_rows", lambda *_: False)
+        general = run()
+    assert fast == general
+    days = 30 if name == "retention_30d" else 90
+    want = retention_brute_force(
+        orders,
+        days,
+        dt.datetime.combine(lo, dt.time()),
+        None if hi is None else dt.datetime.combine(hi, dt.time()),
+        grain,
+    )
+    assert fast.keys() == want.keys()
+    for key, value in want.items():
+        assert math.isclose(fast[key], value, rel_tol=1e-12), (key, fast[key], value)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(lo=DAYS, hi=DAYS)
+def test_lines_join_their_range_of_orders_first(
+    lo: dt.date | None, hi: dt.date | None, con: Any, catalog: Catalog
+) -> None:
+    model = catalog.models["order_lines"]
+    refs = {"order_id", "line_no", "order__ordered_at", "order__status", "product__unit_cost"}
+    plain = with_refs(con, catalog, model, refs).to_pyarrow().to_pandas()
+    got = (
+        with_refs(con, catalog, model, refs, within=("order__ordered_at", _ts(lo), _ts(hi)))
+        .to_pyarrow()
+        .to_pandas()
+    )
+    ts = pd.to_datetime(plain.order__ordered_at)
+    inside = pd.Series(True, index=plain.index)
+    if lo is not None:
+        inside &= ts >= pd.Timestamp(lo)
+    if hi is not None:
+        inside &= ts < pd.Timestamp(hi)
+    want = plain[inside]
+    keys = ["order_id", "line_no"]
+    pd.testing.assert_frame_equal(
+        got[sorted(got.columns)].sort_values(keys).reset_index(drop=True),
+        want[sorted(want.columns)].sort_values(keys).reset_index(drop=True),
+    )

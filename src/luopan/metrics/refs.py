@@ -72,12 +72,18 @@ def with_refs(
     refs: set[str],
     *,
     span: tuple[str, Any, Any] | None = None,
+    within: tuple[str, Any, Any] | None = None,
 ) -> Any:
     """The model's table with one column per reference, named after the reference.
 
     ``span`` = (time column, lo, hi) promises that the caller keeps only rows with
     lo <= column < hi (either bound may be None): computed columns then number just those
     rows (see ``_add_computed``), with the same result on the rows kept.
+
+    ``within`` = (reference through an entity, lo, hi) makes the same promise for a joined
+    column (e.g. ``order__ordered_at`` of an order line): that entity is joined first, as an
+    inner join to its rows inside the range, so the rows the caller drops are dropped before
+    the other joins (the other joins then look up only the lines of the range's orders).
     """
     table = _table(con, model.table)
     local: dict[str, str] = {}
@@ -89,6 +95,10 @@ def with_refs(
         else:
             rest = "__".join((*hops[1:], col)) if len(hops) > 1 else col
             joined.setdefault(hops[0], {})[ref] = rest
+    # joins in the order the entities are declared, the bounded one first
+    order = [e.name for e in model.entities]
+    first = resolve_ref(catalog, model, within[0])[0][:1] if within is not None else ()
+    joined = dict(sorted(joined.items(), key=lambda kv: ((kv[0],) != first, order.index(kv[0]))))
     fks = {e.name: e.expr for e in model.entities}
     computed = [c for c in model.computed if c.name in refs or c.name in local.values()]
     if computed:
@@ -113,7 +123,18 @@ def with_refs(
         right = right.select(
             **{f"__pk{i}": right[_pk(target)]}, **{ref: right[r] for ref, r in sub.items()}
         )
-        base = base.left_join(right, base[f"__fk{i}"] == right[f"__pk{i}"])
+        bounds = []
+        if within is not None and within[0] in sub:
+            ts = right[within[0]].cast("timestamp")
+            if within[1] is not None:
+                bounds.append(ts >= within[1])
+            if within[2] is not None:
+                bounds.append(ts < within[2])
+        if bounds:  # a line whose order lies outside the range (or is missing) is dropped
+            right = right.filter(*bounds)
+            base = base.join(right, base[f"__fk{i}"] == right[f"__pk{i}"])
+        else:
+            base = base.left_join(right, base[f"__fk{i}"] == right[f"__pk{i}"])
         base = base.select(*[c for c in base.columns if c not in (f"__fk{i}", f"__pk{i}")])
     return base
 

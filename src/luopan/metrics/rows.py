@@ -58,12 +58,23 @@ def _rows(
     names = [n for v in values.values() if v.expr for n in expr_names(v.expr)]
     refs = fields([*where, *(c for v in values.values() for c in v.filter)])
     try:
-        span = None  # lets a computed column number only the rows of [lo, hi)
+        span = within = None  # tells with_refs that only the rows of [lo, hi) are kept
         hops, time_col = resolve_ref(catalog, model, time_ref)
-        if not hops and (lo is not None or hi is not None):
+        if lo is not None or hi is not None:
             lo_ts = None if lo is None else _ts_literal(lo)
-            span = (time_col, lo_ts, None if hi is None else _ts_literal(hi))
-        t = with_refs(con, catalog, model, {time_ref, *by, *names, *refs, *extra}, span=span)
+            hi_ts = None if hi is None else _ts_literal(hi)
+            if hops:  # a time through an entity: its rows of the range, joined first
+                within = (time_ref, lo_ts, hi_ts)
+            else:  # a computed column numbers only the range's rows
+                span = (time_col, lo_ts, hi_ts)
+        t = with_refs(
+            con,
+            catalog,
+            model,
+            {time_ref, *by, *names, *refs, *extra},
+            span=span,
+            within=within,
+        )
     except MetricError as exc:
         raise MetricError(
             f"metric {m.name!r} ({catalog.where(m.name)}): {exc.message}", fix=exc.fix

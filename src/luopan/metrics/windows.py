@@ -2,7 +2,9 @@
 
 Both look beyond one period's rows: a cumulative metric aggregates a window ending at each
 period (a time spine joined to the rows), a conversion metric follows each entity from a base
-event to a conversion event within a window (one sort per entity, no many-to-many join).
+event to a conversion event within a window (one sort per entity, no many-to-many join). When
+the base rows are the conversion rows of [start, end) (retention: buyers converting to orders),
+the conversion rows are sorted alone, half the rows of the general path.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from luopan.errors import MetricError
 from luopan.metrics.catalog import Catalog
 from luopan.metrics.grains import IBIS_UNIT, grain_start, shift
 from luopan.metrics.refs import aggregate, entity_ref
-from luopan.metrics.rows import _TS, _V, _group, _interval, _period, _rows
+from luopan.metrics.rows import _TS, _V, _group, _interval, _period, _rows, _ts_literal
 from luopan.metrics.spec import Condition, Metric, parse_window
 
 __all__: list[str] = []
@@ -114,7 +116,6 @@ def _conversion(
     n, unit = parse_window(spec.window)
     key = entity_ref(catalog, base_m, spec.entity)
     ckey = entity_ref(catalog, conv_m, spec.entity)
-    base = _rows(con, catalog, base_m, by, start, end, where, extra=[key])
     conv = _rows(
         con,
         catalog,
@@ -125,6 +126,66 @@ def _conversion(
         where,
         extra=[ckey],
     )
+    keys = (["period"] if grain else []) + list(by)
+    if not by and _same_rows(base_m, conv_m):
+        base = _own_conversions(conv, ckey, end, n, unit)
+    else:
+        base = _next_conversions(
+            _rows(con, catalog, base_m, by, start, end, where, extra=[key]),
+            conv,
+            key,
+            ckey,
+            by,
+            n,
+            unit,
+        )
+    if grain:
+        base = base.mutate(period=_period(base.__ts, grain))
+    merged = _group(base, keys + ["__k"], __hit=base.__hit.max())
+    # one row per (period, group, entity) now, none with a NULL entity: a count is distinct
+    out = _group(merged, keys, entered=merged.__k.count(), converted=merged.__hit.sum())
+    value = out.converted.cast("float64")
+    if spec.calculation == "conversion_rate":
+        value = value / out.entered.cast("float64").nullif(0)
+    return out.select(*keys, value=value.cast("float64"))
+
+
+def _same_rows(base_m: Metric, conv_m: Metric) -> bool:
+    """Whether the base rows are the conversion rows of the base range: the same model, time
+    dimension and filter (the expressions may differ: they never drop a row)."""
+    return (
+        base_m.model == conv_m.model
+        and base_m.agg_time_dimension == conv_m.agg_time_dimension
+        and [c.model_dump_json() for c in base_m.filter]
+        == [c.model_dump_json() for c in conv_m.filter]
+    )
+
+
+def _own_conversions(conv: Any, ckey: str, end: dt.date | None, n: int, unit: str) -> Any:
+    """Base rows that are conversion rows: each entity's rows sorted once, the next one read.
+
+    A base row at ``t`` converts when the entity's first conversion strictly after ``t`` comes
+    before ``t`` + window. Sorted by time, the row after the last of the rows at ``t`` holds
+    that conversion; an earlier row at ``t`` sees its twin (same time) and counts no hit, which
+    the later maximum per (period, entity) cannot notice: its twin has the same period and the
+    right answer. Rows at or after ``end`` are conversions only.
+    """
+    rows = conv.filter(conv[ckey].notnull())
+    rows = rows.select(__k=rows[ckey], __ts=rows[_TS])
+    rows = rows.mutate(
+        __next=rows.__ts.lead().over(ibis.window(group_by=rows.__k, order_by=rows.__ts))
+    )
+    if end is not None:
+        rows = rows.filter(rows.__ts < _ts_literal(end))
+    nxt = rows.__next
+    hit = nxt.notnull() & (nxt > rows.__ts) & (nxt < rows.__ts + _interval(n, unit))
+    return rows.select("__k", "__ts", __hit=hit.cast("int64"))
+
+
+def _next_conversions(
+    base: Any, conv: Any, key: str, ckey: str, by: Sequence[str], n: int, unit: str
+) -> Any:
+    """Base rows with ``__hit``: whether the entity converts within the window after them."""
     # one sort per entity instead of a many-to-many join: for every base row, the first
     # conversion strictly after it (conversions sort before base rows at the same instant)
     both = base.select(
@@ -146,16 +207,6 @@ def _conversion(
     after = ibis.window(group_by=both.__k, order_by=[both.__ts, both.__kind], rows=(1, None))
     both = both.mutate(__next=both.__cts.min().over(after))
     base = both.filter(both.__kind == 1)
-    base = base.mutate(
+    return base.mutate(
         __hit=(base.__next.notnull() & (base.__next < base.__ts + _interval(n, unit))).cast("int64")
     )
-    keys = (["period"] if grain else []) + list(by)
-    if grain:
-        base = base.mutate(period=_period(base.__ts, grain))
-    merged = _group(base, keys + ["__k"], __hit=base.__hit.max())
-    # one row per (period, group, entity) now, none with a NULL entity: a count is distinct
-    out = _group(merged, keys, entered=merged.__k.count(), converted=merged.__hit.sum())
-    value = out.converted.cast("float64")
-    if spec.calculation == "conversion_rate":
-        value = value / out.entered.cast("float64").nullif(0)
-    return out.select(*keys, value=value.cast("float64"))
