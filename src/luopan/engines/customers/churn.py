@@ -211,6 +211,7 @@ class ChurnModel:
         if self.extra is not None:
             extra = self.extra.copy()
             extra.index = extra.index.astype(str)
+            frame.index = frame.index.astype(str)  # integer codes too: extras are keyed by ID
             frame = frame.join(extra, how="left")
         return frame
 

@@ -113,7 +113,8 @@ def churn_features(
     """Features of every customer with a purchase on or before ``cutoff``, and the label.
 
     Args:
-        occasions: one row per purchase (or purchase line), columns ``customer``, ``day``
+        occasions: one row per purchase (or purchase line), columns ``customer`` (IDs, taken
+            as strings, or integer codes, kept as integers), ``day``
             (a date, or a time stamp: its time of day feeds ``order_hour``), ``amount`` and
             optionally ``item`` (SKU or category, for breadth) and ``quantity`` (units of the
             line, for units per line and unit price).
@@ -129,10 +130,12 @@ def churn_features(
         raise DataContractError(f"occasions lack column(s) {sorted(missing)}")
     cut = pd.Timestamp(cutoff).normalize()
     stamp = pd.to_datetime(occasions["day"])
+    ids = occasions["customer"]
+    coded = pd.api.types.is_integer_dtype(ids)  # integer codes stay integers (faster)
     occ = occasions.assign(
         stamp=stamp,
         day=stamp.dt.normalize(),
-        customer=occasions["customer"].astype(str),
+        customer=ids if coded else ids.astype(str),
     )
     summary = summarize_transactions(
         occ,
@@ -141,6 +144,7 @@ def churn_features(
         amount_col="amount",
         calibration_end=cut,
         time_unit="day",
+        integer_ids=coded,
     )
     s = summary.table
     bg = BetaGeoModel().fit(summary.frequency, summary.recency, summary.T)

@@ -82,6 +82,7 @@ def summarize_transactions(
     calibration_end: str | pd.Timestamp | None = None,
     holdout_end: str | pd.Timestamp | None = None,
     time_unit: TimeUnit = "day",
+    integer_ids: bool = False,
 ) -> CustomerSummary:
     """Summarise a transaction log into frequency / recency / T / monetary per customer.
 
@@ -91,6 +92,9 @@ def summarize_transactions(
         calibration_end: last day of the calibration period (inclusive); default the last date.
         holdout_end: last day of the holdout period (inclusive); default none.
         time_unit: ``day`` or ``week`` (7 days).
+        integer_ids: keep a column of integer customer codes as integers (the index is then
+            integer; group-bys on them are several times cheaper than on strings). Customer
+            IDs are otherwise strings.
 
     Returns:
         A :class:`CustomerSummary`; customers whose first occasion is after the calibration end
@@ -110,7 +114,9 @@ def summarize_transactions(
             f"columns are {', '.join(map(str, transactions.columns))}",
             fix="name the customer, date and amount columns as they appear in the file",
         )
-    frame = pd.DataFrame({"customer": transactions[customer_col].astype(str)})
+    ids = transactions[customer_col]
+    keep = integer_ids and pd.api.types.is_integer_dtype(ids)
+    frame = pd.DataFrame({"customer": ids if keep else ids.astype(str)})
     try:
         frame["day"] = pd.to_datetime(transactions[date_col]).dt.normalize()
     except (ValueError, TypeError) as exc:
