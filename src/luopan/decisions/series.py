@@ -69,12 +69,14 @@ _PAID = (
 def _purchases(
     ws: Workspace, by: Sequence[str]
 ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None]:
-    """Purchases (customer, day, amount; orders of positive net amount, in table order),
-    each buyer's slice label, complaints (or None).
+    """Purchase days (customer, day, amount: the orders of positive net amount summed per
+    customer and day, sorted by customer and day), each buyer's slice label, complaints (or
+    None).
 
     The customers (and channels) come coded by DuckDB: a Categorical over the sorted IDs,
-    so no pass over millions of ID strings is made in pandas; the home channel (the channel
-    of most of the customer's purchases, ties to the first by name) is counted on the codes.
+    so no pass over millions of ID strings is made in pandas, and DuckDB sums the days (the
+    health index reads purchase days); the home channel (the channel of most of the
+    customer's purchases, ties to the first by name) is counted by DuckDB per code too.
     """
     import duckdb
 
@@ -96,13 +98,22 @@ def _purchases(
         names = pd.Index(frame("SELECT customer_id FROM buyer ORDER BY code")["customer_id"])
         channels = frame("SELECT channel FROM channel ORDER BY code")["channel"]
         coded = con.execute(  # numbers and dates: .df() is as fast, and days stay [us]
-            "SELECT b.code, o.day, o.amount, coalesce(c.code, -1) AS channel "
-            "FROM (SELECT rowid AS r, customer_id, channel, "
-            "CAST(ordered_at AS DATE) AS day, "
+            "SELECT b.code, o.day, sum(o.amount) AS amount "
+            "FROM (SELECT customer_id, CAST(ordered_at AS DATE) AS day, "
             f"coalesce(paid_amount, 0) - coalesce(refund_amount, 0) AS amount {_PAID}) o "
             "JOIN buyer b ON b.customer_id = o.customer_id "
-            "LEFT JOIN channel c ON c.channel = o.channel ORDER BY o.r"
+            "GROUP BY b.code, o.day ORDER BY b.code, o.day"
         ).df()
+        homes = (
+            con.execute(
+                "SELECT b.code, coalesce(c.code, -1) AS channel, count(*) AS n "
+                f"FROM (SELECT customer_id, channel {_PAID}) o "
+                "JOIN buyer b ON b.customer_id = o.customer_id "
+                "LEFT JOIN channel c ON c.channel = o.channel GROUP BY ALL"
+            ).df()
+            if "customer__home_channel" in by
+            else None
+        )
         regions = (
             frame(
                 "SELECT c.region FROM buyer b "
@@ -127,9 +138,13 @@ def _purchases(
         parts["customer__region"] = (
             pd.Series(regions.to_numpy(), index=names).astype("string").fillna("—")
         )
-    if "customer__home_channel" in by:
+    if homes is not None:
         parts["customer__home_channel"] = _home_channel(
-            coded["code"].to_numpy(), coded["channel"].to_numpy(), names, channels
+            homes["code"].to_numpy(),
+            homes["channel"].to_numpy(),
+            names,
+            channels,
+            weights=homes["n"].to_numpy(),
         )
     if parts:
         labels = parts[by[0]].astype(str)
@@ -139,15 +154,23 @@ def _purchases(
 
 
 def _home_channel(
-    code: np.ndarray, channel: np.ndarray, names: pd.Index, channels: pd.Series
+    code: np.ndarray,
+    channel: np.ndarray,
+    names: pd.Index,
+    channels: pd.Series,
+    *,
+    weights: np.ndarray | None = None,
 ) -> pd.Series:
     """The channel of most of each buyer's purchases, ties to the first by name (channels
-    are coded in name order; -1: none); NaN for a buyer whose purchases have no channel."""
+    are coded in name order; -1: none); NaN for a buyer whose purchases have no channel.
+    One row per purchase, or per (buyer, channel) with its number of purchases in
+    ``weights``."""
     k = len(channels)
     known = channel >= 0
     if k == 0:
         return pd.Series(np.nan, index=names, dtype=channels.dtype)
-    counts = np.bincount(code[known] * k + channel[known], minlength=len(names) * k)
+    w = None if weights is None else weights[known]
+    counts = np.bincount(code[known] * k + channel[known], weights=w, minlength=len(names) * k)
     counts = counts.reshape(len(names), k)
     home = channels.take(counts.argmax(axis=1))  # argmax: the first of the largest
     home.index = names

@@ -178,6 +178,8 @@ def _per_day(occ: pd.DataFrame) -> pd.DataFrame:
         return occ.groupby(["customer", "day"], as_index=False)["amount"].sum()
     span = int(offset.max()) + 1
     key = occ["customer"].to_numpy().astype(np.int64) * span + offset
+    if (np.diff(key) > 0).all():  # one row per customer and day, sorted already
+        return occ.reset_index(drop=True)
     sums = pd.Series(occ["amount"].to_numpy(), index=key).groupby(level=0).sum()
     k = sums.index.to_numpy()
     return pd.DataFrame(
