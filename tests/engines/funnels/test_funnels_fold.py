@@ -22,6 +22,7 @@ from funnels_refs import DAY, STEPS, assert_matches_ref, funnel_ref
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from luopan.engines.funnels import fold as FOLD
 from luopan.engines.funnels import funnel, funnel_paths, parse_window
 from luopan.engines.funnels.fold import fold_applies, fold_ordered, sort_lists
 from luopan.engines.funnels.paths import base
@@ -90,17 +91,70 @@ def test_fold_ordered_by_hand() -> None:
     assert wider[0][0] == 4 and (wider[1][0] // US).tolist() == [100, 100, 150, 400]
 
 
+@pytest.mark.parametrize("chunk", [1, 7, FOLD.SORT_RUN])  # runs of one list, of a few, ~256 keys
 @pytest.mark.parametrize("spread", [10**6, 10**13, 2**61])  # the last one needs the lexsort
-def test_sort_lists_sorts_each_list_in_place(spread) -> None:
+def test_sort_lists_sorts_each_list_in_place(spread, chunk) -> None:
     rng = np.random.default_rng(5)
     lens = rng.integers(0, 9, 300)
+    lens[[3, 150, 299]] = [700, 300, 257]  # lists longer than a run, one at the very end
     offsets = np.r_[0, np.cumsum(lens)]
     keys = rng.integers(-spread, spread, offsets[-1])
-    got = sort_lists(offsets, keys)
+    got = sort_lists(offsets, keys, chunk=chunk)
     want = np.concatenate(
         [np.sort(keys[a:b]) for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
     )
     assert got.tolist() == want.tolist()
+
+
+def fold_by_hand(
+    offsets: np.ndarray, keys: np.ndarray, n: int, window_us: int
+) -> tuple[list[int], list[list[int]], list[int]]:
+    """``fold_ordered`` written entry by entry: each timed entry follows the earliest step k
+    after step k-1 while within the window; the furthest, then earliest entry wins."""
+    best, times, chosen = [], [], []
+    for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
+        ts = [int(x) // (n + 1) for x in keys[a:b]]
+        idx = [int(x) % (n + 1) for x in keys[a:b]]
+        top, path, where = -1, [], -1
+        for i in range(len(ts)):
+            if idx[i] != 1:
+                continue
+            at, got = i, [ts[i]]
+            for k in range(2, n + 1):
+                nxt = next((j for j in range(at + 1, len(ts)) if idx[j] == k), None)
+                if nxt is None or ts[nxt] > ts[i] + window_us:
+                    break
+                at = nxt
+                got.append(ts[nxt])
+            if len(got) > top:  # strictly further: an earlier entry keeps equal reaches
+                top, path, where = len(got), got, a + i
+        if top == -1 and 0 in idx:  # only entries without a time
+            top, where = 0, a + idx.index(0)
+        best.append(top)
+        times.append(path)
+        chosen.append(where)
+    return best, times, chosen
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fold_ordered_same_as_by_hand(seed) -> None:
+    """Random sorted lists, empty ones among them: many ties, steps exactly at the deadline."""
+    rng = np.random.default_rng(seed)
+    n, window = int(rng.integers(2, 5)), int(rng.integers(1, 6))
+    lens = rng.integers(0, 12, 400)
+    offsets = np.r_[0, np.cumsum(lens)]
+    steps = rng.integers(1, n + 1, offsets[-1])
+    keys = rng.integers(0, 15, offsets[-1]) * (n + 1) + steps
+    keys[rng.random(offsets[-1]) < 0.03] = 0  # entries without a time
+    keys = sort_lists(offsets, keys)
+    best, times, chosen = fold_ordered(offsets, keys, n, window)
+    want_best, want_times, want_chosen = fold_by_hand(offsets, keys, n, window)
+    assert best.tolist() == want_best
+    assert chosen.tolist() == want_chosen
+    assert [row[: max(b, 0)].tolist() for row, b in zip(times, best, strict=True)] == [
+        t if b > 0 else [] for t, b in zip(want_times, want_best, strict=True)
+    ]
+    assert {-1, 0, 1, n} <= set(want_best)  # every kind of outcome occurs
 
 
 def test_millennia_apart_same_as_window_plan(hand_events, duck) -> None:
@@ -196,6 +250,37 @@ def test_fold_applies_only_where_exact(hand_events, duck) -> None:
     zoned = duck(hand_events.assign(event_time=hand_events["event_time"].dt.tz_localize("UTC")))
     assert not fold_applies(zoned, base(zoned, None))
     assert funnel(zoned, STEPS).steps["users"].tolist() == [7, 5, 5, 3]  # the window plan
+
+
+def many_users(users: int, seed: int) -> pd.DataFrame:
+    """More users than one UDF batch (2048 lists) and lists longer than a sort run; times on
+    a 300 s grid plus 1 s, so that steps fall exactly on a 600 s window's edge, one second
+    either side of it, and at the same second as other steps."""
+    rng = np.random.default_rng(seed)
+    per = rng.integers(1, 40, users)
+    uid = np.repeat([f"u{i}" for i in range(users)], per)
+    size = int(per.sum())
+    secs = rng.integers(0, 12, size) * 300 + rng.choice([0, 0, 1, -1], size)
+    names = rng.choice([*STEPS, "other"], size, p=[0.35, 0.25, 0.15, 0.15, 0.1])
+    return pd.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(size)],
+            "user_id": uid,
+            "event_time": pd.Timestamp("2025-01-01 00:10:00") + pd.to_timedelta(secs, "s"),
+            "event_name": names,
+            "channel": rng.choice(["x", "y", "z"], size),
+        }
+    )
+
+
+@pytest.mark.parametrize("run", [FOLD.SORT_RUN, 3])
+@pytest.mark.parametrize("window", [599, 600, 601])
+@pytest.mark.parametrize("by", [None, "channel"])
+def test_many_users_same_as_window_plan(duck, by, window, run) -> None:
+    events = duck(many_users(2500, seed=window))
+    with mock.patch.object(FOLD, "SORT_RUN", run):
+        paths = assert_same(events, window=window, by=by)
+    assert len(paths) > 2048 and set(paths["reached"]) == {1, 2, 3, 4}
 
 
 _event = st.tuples(
