@@ -118,6 +118,21 @@ def test_a_drop_after_a_known_week_does_not_echo_in_the_recovery() -> None:
     # the second week: the latest four ordinary same weekdays, 3-6 weeks back
     assert b["reference"].iloc[49] == pytest.approx(100.0)
     assert b["reference"].iloc[58:].to_numpy() == pytest.approx(np.full(40, 100.0))
+    # a firing names the days its reference averaged (the diagnosis compares with them)
+    rule = Rule.model_validate(
+        {
+            "name": "dau_swing",
+            "label": {"zh": "日活", "en": "dau"},
+            "metric": "dau",
+            "condition": cond.model_dump(),
+            "cooldown": 7,
+        }
+    )
+    fired = evaluate_rule(rule, pd.DataFrame({"value": value}, index=days), known=known)
+    assert [f.period for f in fired] == [days[42], days[49], days[56]]
+    # the same four ordinary weeks for all three: the holiday week and the drop's own days
+    # are skipped (for the third, days 49 and 42 are the drop, 35 the holiday)
+    assert {f.baseline for f in fired} == {(days[28], days[21], days[14], days[7])}
     # eight weeks back at most: two ordinary weeks within them are not a baseline
     gap = pd.Series(True, index=days)
     gap.iloc[[14, 63, 70]] = False  # for day 77: 70 and 63 ordinary, 21-56 known, 14 too old

@@ -48,6 +48,8 @@ class Firing:
     reference: float | None  # the number the value was compared with
     measure: float  # what the op tested: value, change or ratio
     streak: int
+    #: the periods the reference averaged (``same_weekday_4w``; empty for other baselines)
+    baseline: tuple[pd.Period, ...] = ()
 
 
 def _reference(series: pd.DataFrame, cond: Condition, known: pd.Series) -> pd.Series:
@@ -56,15 +58,13 @@ def _reference(series: pd.DataFrame, cond: Condition, known: pd.Series) -> pd.Se
     if cond.kind == "change":
         if cond.baseline == "previous":
             return usual.shift(1).where(_consecutive(series.index.to_series(), 1))
-        if cond.baseline == "same_weekday_4w":
-            return _same_weekday(usual, series.index.to_series())
-        return _column(series, "expected")
+        return _column(series, "expected")  # same_weekday_4w: see _breaches
     if cond.kind == "target":
         return _column(series, "target")
     return pd.Series(cond.value, index=series.index, dtype=float)
 
 
-def _same_weekday(usual: pd.Series, periods: pd.Series) -> pd.Series:
+def _same_weekday(usual: pd.Series, periods: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Mean of the same weekday in the last ``SAME_WEEKDAY_WEEKS`` ordinary weeks, looking back
     at most ``SAME_WEEKDAY_REACH`` weeks; NaN with fewer than ``SAME_WEEKDAY_MIN`` of them.
 
@@ -73,6 +73,8 @@ def _same_weekday(usual: pd.Series, periods: pd.Series) -> pd.Series:
     same weekdays of four, unjudged, so it stayed in the baselines of the next weeks and made
     the recovery look like a +18% jump (the demo world's false alarm of 2026-11-13). A lasting
     level shift is flagged until the reach runs out of ordinary weeks of the old level.
+
+    Returns the reference and, per period, which of the weeks back 1..reach it averaged.
     """
     lags = np.column_stack(
         [
@@ -85,7 +87,9 @@ def _same_weekday(usual: pd.Series, periods: pd.Series) -> pd.Series:
     n = latest.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(latest, lags, 0.0).sum(axis=1) / n
-    return pd.Series(np.where(n >= SAME_WEEKDAY_MIN, mean, np.nan), index=usual.index)
+    enough = n >= SAME_WEEKDAY_MIN
+    reference = pd.Series(np.where(enough, mean, np.nan), index=usual.index)
+    return reference, latest & enough[:, None]
 
 
 def _noise(measure: pd.Series, unusual: pd.Series) -> pd.Series:
@@ -121,14 +125,34 @@ def breaches(series: pd.DataFrame, cond: Condition, known: pd.Series | None = No
     there is expected, so it is never a breach of a change condition, and those periods are
     left out of every baseline.
     """
+    return _settle(series, cond, known)[0]
+
+
+def _settle(
+    series: pd.DataFrame, cond: Condition, known: pd.Series | None
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """``breaches`` and, for ``same_weekday_4w``, which weeks back each reference averaged."""
     known = (
         pd.Series(False, index=series.index)
         if known is None
         else known.reindex(series.index, fill_value=False).astype(bool)
     )
-    out = _breaches(series, cond, known, known)
+    out, weeks = _breaches(series, cond, known, known)
     if cond.kind != "change":
-        return out.drop(columns="outlier")
+        return out.drop(columns="outlier"), weeks
+    # Further passes keep breached periods out of the baselines too, so an incident does not
+    # become the norm the following weeks are compared with, and so are outliers too small to
+    # breach (more than OUTLIER_Z robust standard deviations from the usual change: a -14% day
+    # of a -20% drop). A period judged only once its incident's first days left the baseline is
+    # then left out in turn, until the set of unusual periods no longer changes.
+    unusual = known | out["breach"] | out["outlier"]
+    for _ in range(_PASSES):
+        out, weeks = _breaches(series, cond, known, unusual)
+        again = known | out["breach"] | out["outlier"]
+        if again.equals(unusual):
+            break
+        unusual = again
+    return out.drop(columns="outlier"), weeks
     # Further passes keep breached periods out of the baselines too, so an incident does not
     # become the norm the following weeks are compared with, and so are outliers too small to
     # breach (more than OUTLIER_Z robust standard deviations from the usual change: a -14% day
@@ -146,9 +170,13 @@ def breaches(series: pd.DataFrame, cond: Condition, known: pd.Series | None = No
 
 def _breaches(
     series: pd.DataFrame, cond: Condition, known: pd.Series, unusual: pd.Series
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, np.ndarray | None]:
     value = series["value"].astype(float)
-    ref = _reference(series, cond, unusual)
+    weeks = None
+    if cond.kind == "change" and cond.baseline == "same_weekday_4w":
+        ref, weeks = _same_weekday(value.where(~unusual), series.index.to_series())
+    else:
+        ref = _reference(series, cond, unusual)
     if cond.kind == "change":
         measure = (value - ref) / ref.abs().where(ref != 0)
     elif cond.kind == "target":
@@ -169,14 +197,13 @@ def _breaches(
         with np.errstate(invalid="ignore"):
             outlier = size > OUTLIER_Z * noise  # NaN (no history yet): False
         if cond.min_z > 0:
-            hold = [
-                h and m > cond.min_z * z for h, m, z in zip(hold, size, noise, strict=True)
-            ]
+            hold = [h and m > cond.min_z * z for h, m, z in zip(hold, size, noise, strict=True)]
         hold = [h and not k for h, k in zip(hold, known.to_numpy(), strict=True)]
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {"reference": ref, "measure": measure, "breach": hold, "outlier": outlier},
         index=series.index,
     )
+    return out, weeks
 
 
 def evaluate_rule(
@@ -203,7 +230,7 @@ def evaluate_rule(
             fix=f"query the metric at grain {rule.grain}",
         )
     series = series.sort_index()
-    b = breaches(series, rule.condition, known)
+    b, weeks = _settle(series, rule.condition, known)  # weeks: same_weekday_4w's weeks back
     follows = _consecutive(series.index.to_series(), 1).to_numpy()
     values = series["value"].astype(float).to_numpy()
     firings: list[Firing] = []
@@ -228,6 +255,9 @@ def evaluate_rule(
                 None if math.isnan(ref) else float(ref),
                 float(b["measure"].iat[i]),
                 streak,
+                ()
+                if weeks is None
+                else tuple(period - 7 * (k + 1) for k in np.flatnonzero(weeks[i])),
             )
         )
         last_fired = period.ordinal

@@ -37,7 +37,11 @@ def diagnose_incident(
     day = firing.period.start_time.date()
     if rule.grain != "day" or rule.condition.baseline != "same_weekday_4w":
         return
-    refs = [day - dt.timedelta(days=7 * k) for k in range(1, 5)]
+    # the days the rule's own reference averaged (ordinary same weekdays: no known events,
+    # no earlier days of the incident), else the four previous same weekdays
+    refs = [p.start_time.date() for p in firing.baseline] or [
+        day - dt.timedelta(days=7 * k) for k in range(1, 5)
+    ]
     try:
         frame = query_metric(
             con,
