@@ -52,6 +52,17 @@ def _ts(day: dt.date | None) -> Any:
 @settings(
     max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+def _in_range(times: pd.Series, lo: dt.date | None, hi: dt.date | None) -> pd.Series:
+    """lo <= time < hi, either bound open when None."""
+    ts = pd.to_datetime(times)
+    inside = pd.Series(True, index=times.index)
+    if lo is not None:
+        inside &= ts >= pd.Timestamp(lo)
+    if hi is not None:
+        inside &= ts < pd.Timestamp(hi)
+    return inside
+
+
 @given(lo=DAYS, hi=DAYS)
 def test_bounded_numbering_matches_the_whole_history(
     lo: dt.date | None, hi: dt.date | None, con: Any, catalog: Catalog, frames: F
@@ -60,13 +71,7 @@ def test_bounded_numbering_matches_the_whole_history(
     refs = {"order_id", "ordered_at", "customer_order_seq"}
     got = with_refs(con, catalog, model, refs, span=("ordered_at", _ts(lo), _ts(hi)))
     got = got.to_pyarrow().to_pandas()
-    ts = pd.to_datetime(got.ordered_at)
-    inside = pd.Series(True, index=got.index)
-    if lo is not None:
-        inside &= ts >= pd.Timestamp(lo)
-    if hi is not None:
-        inside &= ts < pd.Timestamp(hi)
-    got = got[inside & got.customer_order_seq.notna()]
+    got = got[_in_range(got.ordered_at, lo, hi) & got.customer_order_seq.notna()]
     want = order_numbers(frames)
     o = frames["orders"].set_index("order_id").ordered_at
     want = want[
@@ -263,13 +268,7 @@ def test_lines_join_their_range_of_orders_first(
         .to_pyarrow()
         .to_pandas()
     )
-    ts = pd.to_datetime(plain.order__ordered_at)
-    inside = pd.Series(True, index=plain.index)
-    if lo is not None:
-        inside &= ts >= pd.Timestamp(lo)
-    if hi is not None:
-        inside &= ts < pd.Timestamp(hi)
-    want = plain[inside]
+    want = plain[_in_range(plain.order__ordered_at, lo, hi)]
     keys = ["order_id", "line_no"]
     pd.testing.assert_frame_equal(
         got[sorted(got.columns)].sort_values(keys).reset_index(drop=True),

@@ -35,13 +35,11 @@ def diagnose_incident(
     from luopan.metrics import query_metric
 
     day = firing.period.start_time.date()
-    if rule.grain != "day" or rule.condition.baseline != "same_weekday_4w":
+    if rule.grain != "day" or rule.condition.baseline != "same_weekday_4w" or not firing.baseline:
         return
     # the days the rule's own reference averaged (ordinary same weekdays: no known events,
-    # no earlier days of the incident), else the four previous same weekdays
-    refs = [p.start_time.date() for p in firing.baseline] or [
-        day - dt.timedelta(days=7 * k) for k in range(1, 5)
-    ]
+    # no earlier days of the incident); a same-weekday firing always names them
+    refs = [p.start_time.date() for p in firing.baseline]
     try:
         frame = query_metric(
             con,

@@ -36,7 +36,7 @@ from scipy import optimize, special
 
 from luopan.errors import DataContractError, EngineError, InsufficientDataError
 
-__all__ = ["BetaGeoModel", "BgNbdParams", "bg_nbd_log_likelihood"]
+__all__ = ["BetaGeoModel", "BgNbdParams", "at_optimum", "bg_nbd_log_likelihood"]
 
 Array = NDArray[np.float64]
 _SUBSAMPLE = 20_000
@@ -243,6 +243,16 @@ def bg_nbd_log_likelihood(
     return -value * d.n
 
 
+def at_optimum(success: bool, grad: ArrayLike) -> bool:
+    """Whether a fit of a mean log-likelihood (log-parameters) reached its optimum: the
+    optimiser's success, or a stop at a gradient below 1e-6. With ``ftol`` near machine
+    precision, L-BFGS-B's line search can run out of floating-point precision at the optimum
+    ("ABNORMAL_TERMINATION_IN_LNSRCH"; Nocedal & Wright 2006, §3.5): the fit has converged to
+    the precision the data carry. Shared by BG/NBD and Gamma-Gamma.
+    """
+    return bool(success) or float(np.max(np.abs(np.asarray(grad, dtype=float)))) < 1e-6
+
+
 class BetaGeoModel:
     """BG/NBD model fitted by maximum likelihood (scikit-learn contract).
 
@@ -315,9 +325,7 @@ class BetaGeoModel:
         self.log_likelihood_ = -value * full.n
         self.n_customers_ = int(full.n)
         self.n_iter_ = n_iter
-        # a line search that cannot improve on a gradient of 1e-6 (mean log-likelihood, log
-        # scale) has converged to the precision the data carry
-        self.converged_ = success or float(np.max(np.abs(grad))) < 1e-6
+        self.converged_ = at_optimum(success, grad)
         self.message_ = message
         # a -> 0 with b -> infinity is the no-dropout limit (the NBD model): the likelihood is
         # flat along it, so a and b are not identified, while predictions (P(alive) ~ 1) are.

@@ -232,17 +232,18 @@ def _score(data: _Purchases, cut: pd.Timestamp, *, window_days: int) -> HealthIn
     out["rhythm"] = (1.0 + c) / (1.0 + c * np.exp(np.minimum(recency / gap, 50.0)))
     out["loyalty"] = x / (x + 1.0)
 
-    def per_customer(mask: np.ndarray, weights: np.ndarray | None = None) -> pd.Series:
-        w = None if weights is None else weights[mask]
-        total = np.bincount(code[mask], weights=w, minlength=n)[index]
+    def per_customer(mask: np.ndarray | None, weights: np.ndarray | None = None) -> pd.Series:
+        c, w = code, weights
+        if mask is not None:  # None: every purchase day
+            c, w = code[mask], None if weights is None else weights[mask]
+        total = np.bincount(c, weights=w, minlength=n)[index]
         return pd.Series(total.astype(float), index=index)
 
     recent = day > cut_day - window_days
     before = (day > cut_day - 2 * window_days) & ~recent
     n1, n0 = per_customer(recent), per_customer(before)
     s1, s0 = per_customer(recent, amount), per_customer(before, amount)
-    everything = np.ones(len(code), dtype=bool)
-    mean_spend = (per_customer(everything, amount) / rows).clip(lower=1e-9)
+    mean_spend = (per_customer(None, amount) / rows).clip(lower=1e-9)
     trend = (_rising(n1, n0, 1.0) + _rising(s1, s0, mean_spend)) / 2.0
     old_enough = (cut_day - first) >= 2 * window_days
     out["trend"] = trend.where(old_enough, 1.0)
