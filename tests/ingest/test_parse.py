@@ -77,7 +77,7 @@ def test_decimal_values(raw, expected):
     "raw", ["", "-", "—", "--", "null", "NULL", "None", "无", "无退款申请", "N/A", "  "]
 )
 def test_null_markers(raw):
-    for kind in ("decimal", "int", "float", "bool", "timestamp", "date"):
+    for kind in ("id", "decimal", "int", "float", "bool", "timestamp", "date"):
         assert parse_value(kind, raw) == (None, None), kind
 
 
@@ -280,6 +280,8 @@ _FRAGMENTS = st.sampled_from(
         "]",
         "a",
         "SKU",
+        "N/A",
+        "—",
     ]
 )
 _CELLS = st.one_of(

@@ -94,6 +94,10 @@ def _check_tz(tz: str) -> str:
 
 
 _MARKERS = ", ".join(_sql_str(m) for m in NULL_MARKERS)
+# The null markers a plain code could be (the only ones the id fast tier needs to test).
+_PLAIN_MARKERS = ", ".join(
+    _sql_str(m) for m in NULL_MARKERS if re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z_:/#-]*", m)
+)
 # Steps shared by most kinds: trimmed text, then NULL for empty cells and null markers.
 _NULLED = (
     ("_t", f"trim(_c, {_WS})"),
@@ -123,8 +127,8 @@ def _id(col: str) -> ParsePlan:
     )
     fast = (
         f"(CASE WHEN {digits} THEN {col} "
-        f"WHEN {col} IN ('null', 'NULL', 'None') THEN NULL "
-        f"WHEN {plain} THEN CASE WHEN {sci} THEN NULL ELSE {col} END END)"
+        f"WHEN {plain} THEN CASE WHEN {col} IN ({_PLAIN_MARKERS}) OR {sci} THEN NULL "
+        f"ELSE {col} END END)"
     )
     floaty = (
         "(regexp_full_match(_u, '[+-]?[0-9]+(\\.[0-9]+)?[eE][+-]?[0-9]+') "
@@ -147,16 +151,19 @@ def _text(col: str) -> ParsePlan:
 
 
 def _decimal(col: str) -> ParsePlan:
-    # Plain numbers cast directly; "￥1,234.50" loses its sign and commas first. A bare sign
-    # with trailing spaces casts to 0 in DuckDB, so a zero must show a digit 0.
+    # Plain numbers cast directly; "￥1,234.50" (which DuckDB does not cast) loses its sign and
+    # commas first. DuckDB reads 1_000 as 1000, so an underscore takes the rules. A bare sign
+    # with trailing spaces casts to 0 in DuckDB, so a zero must show a digit 0. Each branch of
+    # the CASE names the cast once: DuckDB evaluates a branch only over its own rows, and the
+    # second ``coalesce`` argument only where the first is NULL, so a plain number is cast once.
     cast = (
-        f"(CASE WHEN contains({col}, '￥') OR contains({col}, ',') "
-        f"THEN try_cast(replace(replace({col}, '￥', ''), ',', '') AS DECIMAL(18,2)) "
-        f"ELSE try_cast({col} AS DECIMAL(18,2)) END)"
+        f"coalesce(try_cast({col} AS DECIMAL(18,2)), "
+        f"CASE WHEN contains({col}, '￥') OR contains({col}, ',') "
+        f"THEN try_cast(replace(replace({col}, '￥', ''), ',', '') AS DECIMAL(18,2)) END)"
     )
     fast = (
         f"(CASE WHEN contains({col}, '_') THEN NULL "
-        f"WHEN {cast} <> 0 OR contains({col}, '0') THEN {cast} END)"
+        f"WHEN contains({col}, '0') THEN {cast} ELSE nullif({cast}, 0) END)"
     )
     steps = (
         *_NULLED,
