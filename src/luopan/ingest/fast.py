@@ -86,11 +86,9 @@ def stage_fast(
         out = resolve(headers)
         if len(delim) != 1 or delim in '"\r\n' or out.spec.grouped or out.spec.derive:
             return None
-        select, _, params = stage_select(out, name=name, tz=tz, salt=salt, lines=False)
-        sql = (
-            f"CREATE TEMP TABLE {name} AS "
-            f"{select}{csv_relation(table, len(raw_headers), header_lines)})"
-        )
+        relation = csv_relation(table, len(raw_headers), header_lines)
+        select, _, params = stage_select(out, relation, name=name, tz=tz, salt=salt, lines=False)
+        sql = f"CREATE TEMP TABLE {name} AS {select}"
         with ordered(con):  # row order = file order: _line comes from it
             con.execute(sql, {**bind(sql, params), "path": str(src), "delim": delim})
         rejected = csv_rejects(con, table)

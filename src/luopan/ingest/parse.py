@@ -65,6 +65,17 @@ class ParsePlan:
 
     fast: str
     steps: tuple[tuple[str, str], ...]
+    #: (name, SQL over the raw column) computed one projection below ``fast``, which reads them
+    #: by name: a value ``fast`` both tests and returns is then computed once per row (DuckDB
+    #: evaluates an expression repeated inside a CASE once per mention).
+    pre: tuple[tuple[str, str], ...] = ()
+
+    def fast_from(self, relation: str) -> str:
+        """A FROM item: ``relation`` (raw cells) with the ``pre`` columns ``fast`` reads."""
+        if not self.pre:
+            return relation
+        cols = ", ".join(f'{sql} AS "{name}"' for name, sql in self.pre)
+        return f"(SELECT *, {cols} FROM {relation})"
 
     @property
     def exact_only(self) -> bool:
@@ -152,10 +163,11 @@ def _text(col: str) -> ParsePlan:
 
 def _decimal(col: str) -> ParsePlan:
     # Plain numbers cast directly; "￥1,234.50" (which DuckDB does not cast) loses its sign and
-    # commas first. DuckDB reads 1_000 as 1000, so an underscore takes the rules. A bare sign
-    # with trailing spaces casts to 0 in DuckDB, so a zero must show a digit 0. Each branch of
-    # the CASE names the cast once: DuckDB evaluates a branch only over its own rows, and the
-    # second ``coalesce`` argument only where the first is NULL, so a plain number is cast once.
+    # commas first: the second ``coalesce`` argument runs only where the plain cast failed.
+    # DuckDB reads 1_000 as 1000, so an underscore takes the rules. A bare sign with trailing
+    # spaces casts to 0 in DuckDB, so a zero must show a digit 0. The cast is a ``pre`` column,
+    # computed once per row although the CASE tests and returns it.
+    name = _pre_name("d", col)
     cast = (
         f"coalesce(try_cast({col} AS DECIMAL(18,2)), "
         f"CASE WHEN contains({col}, '￥') OR contains({col}, ',') "
@@ -163,7 +175,7 @@ def _decimal(col: str) -> ParsePlan:
     )
     fast = (
         f"(CASE WHEN contains({col}, '_') THEN NULL "
-        f"WHEN contains({col}, '0') THEN {cast} ELSE nullif({cast}, 0) END)"
+        f'WHEN "{name}" <> 0 OR contains({col}, \'0\') THEN "{name}" END)'
     )
     steps = (
         *_NULLED,
@@ -175,7 +187,12 @@ def _decimal(col: str) -> ParsePlan:
         ),
         _error(BAD_NUMBER),
     )
-    return ParsePlan(fast, steps)
+    return ParsePlan(fast, steps, ((name, cast),))
+
+
+def _pre_name(prefix: str, col: str) -> str:
+    """Name of a ``pre`` column for raw column ``col`` (a quoted identifier such as "c4")."""
+    return f"_{prefix}_{col.strip(chr(34))}"
 
 
 def _int(col: str) -> ParsePlan:
@@ -375,9 +392,8 @@ def parse_value(
     with _LOCK:
         if _CON is None:
             _CON = duckdb.connect()
-        fast = _CON.execute(
-            f'SELECT {plan.fast} FROM (SELECT CAST($v AS VARCHAR) AS "c0")', {"v": text}
-        ).fetchone()
+        raw = plan.fast_from('(SELECT CAST($v AS VARCHAR) AS "c0")')
+        fast = _CON.execute(f"SELECT {plan.fast} FROM {raw}", {"v": text}).fetchone()
         assert fast is not None
         if fast[0] is not None or text is None or plan.exact_only:
             return fast[0], None
@@ -397,7 +413,8 @@ def exact_value(
         if _CON is None:
             _CON = duckdb.connect()
         if plan.exact_only:
-            sql = f'SELECT {plan.fast}, NULL FROM (SELECT CAST($v AS VARCHAR) AS "c0")'
+            raw = plan.fast_from('(SELECT CAST($v AS VARCHAR) AS "c0")')
+            sql = f"SELECT {plan.fast}, NULL FROM {raw}"
         else:
             inner = exact_select(plan.steps, "SELECT 0 AS _line, CAST($v AS VARCHAR) AS _c")
             sql = f"SELECT _v, _e FROM ({inner})"

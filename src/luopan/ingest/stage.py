@@ -110,9 +110,9 @@ def _column_plan(out: ResolvedOutput, column: str, p: _Params, tz: str) -> Parse
 
 
 def stage_select(
-    out: ResolvedOutput, *, name: str, tz: str, salt: str, lines: bool
+    out: ResolvedOutput, source: str, *, name: str, tz: str, salt: str, lines: bool
 ) -> tuple[str, dict[str, ParsePlan], dict[str, Any]]:
-    """The fast-tier SELECT over a relation of raw cells, without its closing ``source)``.
+    """The fast-tier SELECT over ``source``, a relation of raw cells (a FROM item).
 
     It yields the typed canonical columns (no derived ones) and ``_r``, one bit per parsed
     column whose present cell the fast tier left untyped; ``_line`` is passed through when
@@ -125,10 +125,12 @@ def stage_select(
     outer = ["_line"] if lines else []
     repairs: dict[str, ParsePlan] = {}
     flags: list[str] = []
+    pre: list[tuple[str, str]] = []
     for column in out.table.column_names:
         if column in out.spec.derive:
             continue
         plan = _column_plan(out, column, p, tz)
+        pre += plan.pre
         inner.append(f'{plan.fast} AS "{column}"')
         outer.append(f'"{column}"')
         if not plan.exact_only:
@@ -141,7 +143,9 @@ def stage_select(
     if len(repairs) > 62:
         raise ValueError("more than 62 parsed columns in one output")
     outer.append(f"CAST({' + '.join(flags) or '0'} AS BIGINT) AS _r")
-    select = f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM "
+    # two columns read from one raw cell share its pre columns (same name, same SQL)
+    source = ParsePlan("", (), tuple(dict(pre).items())).fast_from(source)
+    select = f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {source})"
     return select, repairs, p.values
 
 
@@ -155,10 +159,10 @@ def build_stage(
     salt: str,
 ) -> Stage:
     """Create temp table ``name``: typed canonical columns, ``_line``, raw cells, parse errors."""
-    select, repairs, params = stage_select(out, name=name, tz=tz, salt=salt, lines=True)
+    select, repairs, params = stage_select(out, raw_table, name=name, tz=tz, salt=salt, lines=True)
     # The parse is the costly part (a second pass would cost more than this one copy), so
     # the typed rows are materialized once and everything after reads the temp table.
-    sql = f"CREATE OR REPLACE TEMP TABLE {name} AS {select}{raw_table})"
+    sql = f"CREATE OR REPLACE TEMP TABLE {name} AS {select}"
     con.execute(sql, bind(sql, params))
     stage = Stage(name, out, {}, params)
     stage.error_columns.update(_repair(con, name, raw_table, out, repairs, params))
