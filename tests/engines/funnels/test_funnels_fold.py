@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from luopan.engines.funnels import fold as FOLD
 from luopan.engines.funnels import funnel, funnel_paths, parse_window
-from luopan.engines.funnels.fold import fold_applies, fold_ordered, sort_lists
+from luopan.engines.funnels.fold import fold_applies, fold_ordered, sort_lists, step_bits
 from luopan.engines.funnels.paths import base
 
 pytestmark = pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")
@@ -70,7 +70,8 @@ def assert_same(events, steps=STEPS, **kw) -> pd.DataFrame:
 
 def keys(rows: list[tuple[int, int]], n: int = 4) -> np.ndarray:
     """Sorted fold keys of (seconds, step) rows; step 0 = an entry without a time."""
-    return np.sort([0 if k == 0 else s * US * (n + 1) + k for s, k in rows]).astype(np.int64)
+    shift = 1 << step_bits(n)
+    return np.sort([0 if k == 0 else s * US * shift + k for s, k in rows]).astype(np.int64)
 
 
 def test_fold_ordered_by_hand() -> None:
@@ -91,7 +92,7 @@ def test_fold_ordered_by_hand() -> None:
     assert wider[0][0] == 4 and (wider[1][0] // US).tolist() == [100, 100, 150, 400]
 
 
-@pytest.mark.parametrize("chunk", [1, 7, FOLD.SORT_RUN])  # runs of one list, of a few, ~256 keys
+@pytest.mark.parametrize("chunk", [1, 7, 256, FOLD.SORT_RUN])  # runs of 1 list, a few, all
 @pytest.mark.parametrize("spread", [10**6, 10**13, 2**61])  # the last one needs the lexsort
 def test_sort_lists_sorts_each_list_in_place(spread, chunk) -> None:
     rng = np.random.default_rng(5)
@@ -113,8 +114,8 @@ def fold_by_hand(
     after step k-1 while within the window; the furthest, then earliest entry wins."""
     best, times, chosen = [], [], []
     for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
-        ts = [int(x) // (n + 1) for x in keys[a:b]]
-        idx = [int(x) % (n + 1) for x in keys[a:b]]
+        ts = [int(x) >> step_bits(n) for x in keys[a:b]]
+        idx = [int(x) % (1 << step_bits(n)) for x in keys[a:b]]
         top, path, where = -1, [], -1
         for i in range(len(ts)):
             if idx[i] != 1:
@@ -144,7 +145,7 @@ def test_fold_ordered_same_as_by_hand(seed) -> None:
     lens = rng.integers(0, 12, 400)
     offsets = np.r_[0, np.cumsum(lens)]
     steps = rng.integers(1, n + 1, offsets[-1])
-    keys = rng.integers(0, 15, offsets[-1]) * (n + 1) + steps
+    keys = rng.integers(0, 15, offsets[-1]) * (1 << step_bits(n)) + steps
     keys[rng.random(offsets[-1]) < 0.03] = 0  # entries without a time
     keys = sort_lists(offsets, keys)
     best, times, chosen = fold_ordered(offsets, keys, n, window)
@@ -345,3 +346,25 @@ def test_olist_same_as_window_plan(shared_data: Path, duck) -> None:
         paths = assert_same(events, ["lead", "closed"], window=window, by="origin")
         assert len(paths) == 8000
     assert int((paths["reached"] == 2).sum()) == 841  # one deal is won before its lead
+
+
+@pytest.mark.parametrize("n", [7, 8])  # 3 and 4 step bits in the keys (``step_bits``)
+def test_many_steps_and_unlisted_names_same_as_window_plan(duck, n) -> None:
+    """Step numbers come from one list lookup: only exact names count (not another case,
+    not NULL), and the last step of 7 or 8 stays in the key's step bits."""
+    steps = [f"s{k}" for k in range(1, n + 1)]
+    t0 = pd.Timestamp("2025-02-01 08:00:00")
+    rows = []
+    for user, names in {
+        "full": steps,
+        "cased": [s.upper() if s == "s3" else s for s in steps],  # "S3" is not step 3
+        "noisy": [x for s in steps for x in (s, None, "other")],
+    }.items():
+        rows += [(user, t0 + pd.Timedelta(minutes=i), name) for i, name in enumerate(names)]
+    rows += [("nameless", t0, None), ("nameless", t0, "other")]
+    frame = pd.DataFrame(rows, columns=["user_id", "event_time", "event_name"])
+    frame.insert(0, "event_id", [f"e{i}" for i in range(len(frame))])
+    frame["channel"] = "x"
+    paths = assert_same(duck(frame), steps, window="1d").set_index("uid")
+    assert paths["reached"].to_dict() == {"cased": 2, "full": n, "noisy": n}
+    assert paths.loc["noisy", f"t{n}"] == t0 + pd.Timedelta(minutes=3 * (n - 1))

@@ -3,15 +3,16 @@
 The portable plan (``paths.ordered_paths``) sorts the step rows once per step (a backward
 window pass each) and once more to pick each user's path, and DuckDB's partitioned sorts are
 its whole cost. On DuckDB the same paths come from one hash aggregation instead: each user's
-step events become one list of ``BIGINT`` keys ``epoch_us(ts) * (n + 1) + step``, and a
+step events become one list of ``BIGINT`` keys ``epoch_us(ts) << bits | step`` (``bits``
+holding 1..n, see ``step_bits``; the step by one ``list_position`` lookup), and a
 vectorized Arrow UDF sorts every list (so ties at the same microsecond keep step order, as
-the window's ``ORDER BY ts, idx`` does; NumPy sorts of short runs of whole lists, see
+the window's ``ORDER BY ts, idx`` does; one NumPy sort of the packed lists, see
 ``sort_lists``; with a breakdown, DuckDB's ``list_sort`` orders the (key, breakdown) pairs)
 and folds it:
 
-- ``next_k[i]``, the first step-k event after position ``i``, is the step-k position whose
-  rank is the running count of step-k rows at ``i`` (one NumPy cumulative sum per step,
-  looked up only at the chains' current positions);
+- ``next_k[i]``, the first step-k event at or after position ``i``: each step-k position
+  repeated over the positions since the previous one (one ``np.repeat`` per step, looked
+  up only at the chains' current positions);
 - the greedy chain of an entry at ``t0`` is ``t2 = next_2(t0)``, ``t3 = next_3(t2)``, … —
   the earliest step k at or after step k-1 (the same chain as ``ordered_paths``); the steps
   at or before ``t0 + window`` are its prefix, since the chain is non-decreasing;
@@ -51,10 +52,11 @@ import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["fold_applies", "fold_ordered", "fold_paths", "fold_udf", "sort_lists"]
+__all__ = ["fold_applies", "fold_ordered", "fold_paths", "fold_udf", "sort_lists", "step_bits"]
 
 _TS = dt.Timestamp(scale=6)
 _KEYS = dt.Array(dt.int64)
+_NAMES = dt.Array(dt.string)
 _KEYED = dt.Array(dt.Struct({"k": dt.int64, "d": dt.string}))
 _OUT = dt.Struct({"reached": dt.int64, "dim": dt.string, "t": dt.Array(_TS)})
 _OUT_ARROW = pa.struct(
@@ -63,8 +65,10 @@ _OUT_ARROW = pa.struct(
 # the same types as DuckDB spells them, for the registration
 _SQL_KEYS, _SQL_KEYED = "BIGINT[]", "STRUCT(k BIGINT, d VARCHAR)[]"
 _SQL_OUT = "STRUCT(reached BIGINT, dim VARCHAR, t TIMESTAMP[])"
-# keys per NumPy sort in ``sort_lists`` (whole lists; measured fastest between 128 and 512)
-SORT_RUN = 256
+# keys per NumPy sort in ``sort_lists``: a whole UDF batch (2048 lists) in one sort; NumPy 2's
+# SIMD sort made that faster than runs of 256 keys (10M events: 3.4-3.8 s wall, 2.9-3.1 s
+# CPU against 4.0-5.4 and 3.0-3.6, alternating runs)
+SORT_RUN = 1 << 20
 
 
 def fold_applies(events: ir.Table, ev: ir.Table) -> bool:
@@ -82,6 +86,11 @@ def fold_applies(events: ir.Table, ev: ir.Table) -> bool:
     )
 
 
+def step_bits(n: int) -> int:
+    """Low bits of a fold key that hold its step (1..n): ``key = epoch_us << bits | step``."""
+    return n.bit_length()
+
+
 def fold_ordered(
     offsets: np.ndarray, keys: np.ndarray, n: int, window_us: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -89,8 +98,8 @@ def fold_ordered(
 
     Args:
         offsets: list boundaries (``len = users + 1``) into ``keys``.
-        keys: ``epoch_us * (n + 1) + step`` (step 1..n), ascending within each list; ``0``
-            marks an entry without a time (it enters no path: reached 0).
+        keys: ``epoch_us << step_bits(n) | step`` (step 1..n), ascending within each list;
+            ``0`` marks an entry without a time (it enters no path: reached 0).
         n: number of steps.
         window_us: the conversion window in microseconds (inclusive).
 
@@ -100,30 +109,29 @@ def fold_ordered(
     """
     m = len(offsets) - 1
     size = len(keys)
-    ts = keys // (n + 1)
-    idx = keys - ts * (n + 1)
+    bits = step_bits(n)
+    ts = keys >> bits  # a floor division, as the key's step bits are its remainder
+    idx = keys & ((1 << bits) - 1)
     entries = np.flatnonzero(idx == 1)
-    # the list of each position: the last list starting at or before it (empty lists share
-    # their start with the next one, and "right" skips them)
-    e_seg = np.searchsorted(offsets, entries, side="right") - 1
-    stop = offsets[e_seg + 1]  # end of each entry's own list
+    seg = np.repeat(np.arange(m, dtype=np.int64), np.diff(offsets))  # the list of each key
+    e_seg = seg[entries]
+    stop = offsets[1:][e_seg]  # end of each entry's own list
     deadline = ts[entries] + window_us
-    times = np.zeros((len(entries), n), np.int64)
-    times[:, 0] = ts[entries]
     reached = np.ones(len(entries), np.int64)
     alive = np.ones(len(entries), bool)
     at = entries
+    nexts = []
     for k in range(2, n + 1):
-        # the first step-k position at or after each chain position (may run into the next
-        # list): ``at`` is never a step-k row, so the running count of step-k rows there is
-        # the number of them before it, i.e. the index of the next one
-        is_k = idx == k
-        following = np.append(np.flatnonzero(is_k), size)
-        q = following[np.cumsum(is_k)[at]]
-        alive &= q < stop
-        at = np.where(alive, q, at)
-        times[:, k - 1] = ts[at]
-        alive &= times[:, k - 1] <= deadline
+        # the first step-k position at or after every position (``size``: none): each step-k
+        # position repeated over the positions since the previous one. A chain position is
+        # never a step-k row, and it may run into the next list (``stop`` ends the chain);
+        # a chain keeps moving after it ends, but ``alive`` never comes back
+        following = np.append(np.flatnonzero(idx == k), size)
+        nxt = np.repeat(following, np.diff(following, prepend=-1))  # size + 1 positions
+        nexts.append(nxt)
+        at = nxt[at]
+        alive &= at < stop
+        alive &= ts.take(at, mode="clip") <= deadline  # ``size`` (none): ended above
         reached += alive
 
     best = np.full(m, -1, np.int64)
@@ -137,11 +145,16 @@ def fold_ordered(
         first = cand[np.r_[True, c_seg[1:] != c_seg[:-1]]]  # earliest entry reaching the top
         users = e_seg[first]
         best[users] = reached[first]
-        chosen[users] = entries[first]
-        times_out[users] = times[first]
+        # the chosen entries' chains again (one per user), for their times
+        pos = entries[first]
+        chosen[users] = pos
+        times_out[users, 0] = ts[pos]
+        for k, nxt in enumerate(nexts, 1):
+            pos = nxt[pos]
+            times_out[users, k] = ts.take(pos, mode="clip")  # used up to ``reached``
     untimed = np.flatnonzero(idx == 0)
     if len(untimed):
-        u_seg = np.searchsorted(offsets, untimed, side="right") - 1
+        u_seg = seg[untimed]
         head = np.r_[True, u_seg[1:] != u_seg[:-1]]
         first_u, users = untimed[head], u_seg[head]
         only = best[users] == -1  # timed entries always win (reached >= 1)
@@ -172,10 +185,9 @@ def sort_lists(offsets: np.ndarray, keys: np.ndarray, *, chunk: int = SORT_RUN) 
     """``keys`` with each list (``offsets``) sorted ascending; the lists keep their places.
 
     One NumPy sort of ``list number * span + (key - min)`` when that fits in 62 bits (keys of
-    one batch of lists spanning less than about 28 years for 4 steps), else a lexsort. The
-    packed keys are sorted in place by runs of whole lists of about ``chunk`` keys: a run
-    never mixes with its neighbours, and NumPy sorts many short arrays much faster than one
-    long one (about 4 times at 100k keys of 2048 lists).
+    one batch of 2048 lists spanning less than about 9 years for 4 to 7 steps), else a
+    lexsort. The packed keys are sorted in place by runs of whole lists of about ``chunk``
+    keys (a run never mixes with its neighbours): one run per batch by default.
     """
     if len(keys) == 0:
         return keys
@@ -250,6 +262,11 @@ def epoch_us(ts: _TS) -> dt.int64:  # type: ignore[valid-type]
     """DuckDB ``epoch_us``: whole microseconds since 1970-01-01 (exact)."""
 
 
+@ibis.udf.scalar.builtin(name="list_position")
+def _step_number(names: _NAMES, name: str) -> dt.int32:  # type: ignore[valid-type]
+    """DuckDB ``list_position``: the 1-based place of ``name`` in ``names``, NULL if absent."""
+
+
 @ibis.udf.scalar.builtin(name="list_sort")
 def _sort_keyed(keys: _KEYED, order: str, nulls: str) -> _KEYED:  # type: ignore[valid-type]
     """DuckDB ``list_sort`` of (key, breakdown) pairs, by key then breakdown, in an explicit
@@ -277,17 +294,20 @@ def fold_paths(
         entered: ``(lo, hi)`` datetimes: only entries with ``lo <= t1 < hi``.
     """
     n = len(steps)
-    rows = ev.filter(ev.name.isin(list(steps)))
-    is_entry = rows.name == steps[0]
+    # the step number by one list lookup, NULL for other names (exact and case-sensitive,
+    # as ``=``), where a CASE of string comparisons and an IN filter test every row: the
+    # list aggregation of 10M events took 1.5-1.6 s CPU on one thread against 1.7-2.2
+    named = ev.mutate(step=_step_number(ibis.literal(list(steps), type=_NAMES), ev.name))
+    rows = named.filter(named.step.notnull())
     if entered is not None:
         lo, hi = entered
-        rows = rows.filter(~is_entry | ((rows.ts >= lo) & (rows.ts < hi)))
-        is_entry = rows.name == steps[0]
+        rows = rows.filter((rows.step != 1) | ((rows.ts >= lo) & (rows.ts < hi)))
     # a step without a time follows nothing (the window plan sorts it last, after every
     # entry); an entry without one stays, as the window plan keeps it (reached 0)
-    rows = rows.filter(rows.ts.notnull() | is_entry)
-    step = ibis.cases(*((rows.name == s, k) for k, s in enumerate(steps, 1)))
-    key = ibis.ifelse(rows.ts.isnull(), 0, epoch_us(rows.ts) * (n + 1) + step)
+    rows = rows.filter(rows.ts.notnull() | (rows.step == 1))
+    is_entry = rows.step == 1
+    step = rows.step.cast("int64")
+    key = ibis.ifelse(rows.ts.isnull(), 0, epoch_us(rows.ts) * (1 << step_bits(n)) + step)
     window_us = window * 1_000_000
     # keys are never NULL (no FILTER clause); users without an entry are left out before the
     # fold, so that no filter on its result makes DuckDB evaluate it twice
@@ -296,9 +316,8 @@ def fold_paths(
         keys = pair.collect(include_null=True)
     else:
         keys = key.collect(include_null=True)
-    # "has an entry" as the smallest step number (the CASE above, computed once by DuckDB's
-    # common subexpressions): 0.5 s less CPU than a BOOL_OR of another string comparison in
-    # the 6 s aggregation of 30M events
+    # "has an entry" as the smallest step number: cheaper than a BOOL_OR of another string
+    # comparison (0.5 s CPU less in the 6 s aggregation of 30M events, with the CASE)
     lists = rows.group_by("uid").aggregate(keys=keys, lowest=step.min())
     lists = lists.filter(lists.lowest == 1)
     # (key, breakdown) pairs are sorted here; plain keys more cheaply inside the UDF
