@@ -17,7 +17,7 @@ while ``--rows``/``--orders`` stay the same:
 * ``order_lines_shuffled.csv``  with ``--shuffled``: the UTF-8 lines in a random row order. The
                            generated files list lines by order and line number, as exports do,
                            so their keys increase and the sorted-key proof of uniqueness
-                           (``stage.keys_increase``) applies; the shuffled file shows the cost
+                           (``checks.keys_increase``) applies; the shuffled file shows the cost
                            without it (compared with bare DuckDB on that same file)
 
 Each luopan run uses a fresh workspace (orders loaded first, timed separately), then the lines
@@ -274,7 +274,7 @@ class TimedCon:
 
 
 def instrument() -> Timings:
-    from luopan.ingest import encoding, fast, pipeline, stage
+    from luopan.ingest import checks, encoding, fast, pipeline
     from luopan.ingest.readers import base, delimited
     from luopan.warehouse import store
 
@@ -311,7 +311,8 @@ def instrument() -> Timings:
     t.wrap(base, "_scan", "readers.scan_file (sha256 + line count)")
     for name in ("_first_bad_byte",):
         t.wrap(encoding, name, f"encoding.{name}")
-    t.wrap(stage, "_mark_duplicate_keys", "stage._mark_duplicate_keys")
+    for name in ("_mark_duplicate_keys", "keys_increase"):
+        t.wrap(checks, name, f"checks.{name}")
     for name in ("check_stage", "csv_rejects"):  # inside stage_fast (the one-pass tier)
         t.wrap(fast, name, f"fast.{name}")
 

@@ -1,12 +1,12 @@
-"""The sorted-key proof of uniqueness used before the hash grouping (stage.keys_increase)."""
+"""The sorted-key proof of uniqueness used before the hash grouping (checks.keys_increase)."""
 
 from __future__ import annotations
 
 import duckdb
 import pytest
 
-from luopan.ingest import stage as stage_mod
-from luopan.ingest.stage import keys_increase
+from luopan.ingest import checks as checks_mod
+from luopan.ingest.checks import keys_increase
 
 
 def _table(rows: list[tuple[str | None, int | None]]) -> duckdb.DuckDBPyConnection:
@@ -40,7 +40,7 @@ def test_keys_increase(rows, expected):
 
 
 def test_a_repeat_after_the_probed_rows_is_found(monkeypatch):
-    monkeypatch.setattr(stage_mod, "_PROBE_ROWS", 100)
+    monkeypatch.setattr(checks_mod, "_PROBE_ROWS", 100)
     rows = [(f"{i:06d}", 1) for i in range(1000)]
     assert keys_increase(_table(rows), "x", ("a", "b")) is True
     rows.insert(600, rows[599])  # sorted, but one key twice, past the probe

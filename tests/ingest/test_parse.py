@@ -18,11 +18,10 @@ from luopan.ingest.parse import (
     FLOAT_ID,
     NOT_WHOLE,
     exact_select,
-    exact_value,
     hash_expr,
     parse_plan,
-    parse_value,
 )
+from luopan.ingest.parse_one import exact_value, parse_value
 
 ID = "5118234567890123456"
 

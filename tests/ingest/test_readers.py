@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from luopan.errors import EncodingError, SourceError
-from luopan.ingest.parse import FLOAT_ID, parse_value
+from luopan.ingest.parse import FLOAT_ID
+from luopan.ingest.parse_one import parse_value
 from luopan.ingest.readers import read_arrow, read_file
 
 ID = "5118234567890123456"

@@ -15,7 +15,7 @@ keeps the result only when the file proves clean:
   position plus the header lines (the stage keeps no ``_line`` column: the good-row view of
   :func:`luopan.ingest.load.good_view` adds it from the row id);
 * every present cell typed by the fast tier (no value needs the exact rules);
-* no contract check failing and no key repeated (:func:`luopan.ingest.stage.count_failures`).
+* no contract check failing and no key repeated (:func:`luopan.ingest.checks.count_failures`).
 
 Otherwise it drops what it built and returns ``None``: the whole file then takes the exact
 path, which gives every rejected row its reason, line and raw value. Both paths load the same
@@ -31,12 +31,13 @@ from pathlib import Path
 import duckdb
 
 from luopan.errors import LuopanError
+from luopan.ingest.checks import count_failures
 from luopan.ingest.mapping import ResolvedOutput
 from luopan.ingest.readers import FORMATS, RawFile, scan_file
 from luopan.ingest.readers import _ordered as ordered
 from luopan.ingest.readers.base import _ident
 from luopan.ingest.readers.delimited import _read_header, _utf8_source, csv_rejects, csv_relation
-from luopan.ingest.stage import Stage, bind, count_failures, stage_select
+from luopan.ingest.stage import Stage, bind, stage_select
 
 __all__ = ["stage_fast"]
 

@@ -1,29 +1,25 @@
 """Typed parsing of raw text columns, as vectorised DuckDB SQL expressions.
 
-``parse_expr(kind, '"c3"')`` returns two SQL expressions over a raw VARCHAR column: the typed value
-(NULL for empty cells and null markers such as ``-``/``无``) and a bilingual reason when a present
-value cannot be parsed. Ingest runs them over whole tables, so no Python runs per row. Only
+``parse_plan(kind, '"c3"')`` returns the SQL that types a raw VARCHAR column, in two tiers: a
+cheap expression for well-formed cells and exact steps giving the typed value (NULL for empty
+cells and null markers such as ``-``/``无``) and a bilingual reason when a present value cannot be
+parsed (:mod:`luopan.ingest.parse_one` applies them to single values). Ingest runs them over whole tables, so no Python runs per row. Only
 generated column identifiers and validated time-zone names are ever written into the SQL text.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 import zoneinfo
 from dataclasses import dataclass
-from typing import Any
-
-import duckdb
 
 __all__ = [
     "KINDS",
     "ParsePlan",
     "exact_select",
-    "exact_value",
     "hash_expr",
     "parse_plan",
-    "parse_value",
+    "with_pre",
 ]
 
 KINDS = ("id", "text", "pii", "decimal", "int", "float", "bool", "timestamp", "date", "json")
@@ -72,15 +68,20 @@ class ParsePlan:
 
     def fast_from(self, relation: str) -> str:
         """A FROM item: ``relation`` (raw cells) with the ``pre`` columns ``fast`` reads."""
-        if not self.pre:
-            return relation
-        cols = ", ".join(f'{sql} AS "{name}"' for name, sql in self.pre)
-        return f"(SELECT *, {cols} FROM {relation})"
+        return with_pre(relation, self.pre)
 
     @property
     def exact_only(self) -> bool:
         """True when ``fast`` already is the exact rule (nothing to repair)."""
         return not self.steps
+
+
+def with_pre(relation: str, pre: tuple[tuple[str, str], ...]) -> str:
+    """A FROM item: ``relation`` with the ``pre`` columns (name, SQL) of one or more plans."""
+    if not pre:
+        return relation
+    cols = ", ".join(f'{sql} AS "{name}"' for name, sql in pre)
+    return f"(SELECT *, {cols} FROM {relation})"
 
 
 def _sql_str(text: str) -> str:
@@ -377,47 +378,3 @@ def hash_expr(col: str) -> str:
         f"ELSE lower({text}) END)"
     )
     return f"sha256($salt || {normalised})"
-
-
-_LOCK = threading.Lock()
-_CON: duckdb.DuckDBPyConnection | None = None
-
-
-def parse_value(
-    kind: str, text: str | None, *, tz: str = "Asia/Shanghai"
-) -> tuple[Any, str | None]:
-    """Parse one raw value as ingest does (fast tier, then the exact rules); ``(value, error)``."""
-    global _CON
-    plan = parse_plan(kind, '"c0"', tz=tz)
-    with _LOCK:
-        if _CON is None:
-            _CON = duckdb.connect()
-        raw = plan.fast_from('(SELECT CAST($v AS VARCHAR) AS "c0")')
-        fast = _CON.execute(f"SELECT {plan.fast} FROM {raw}", {"v": text}).fetchone()
-        assert fast is not None
-        if fast[0] is not None or text is None or plan.exact_only:
-            return fast[0], None
-        sql = exact_select(plan.steps, "SELECT 0 AS _line, CAST($v AS VARCHAR) AS _c")
-        row = _CON.execute(f"SELECT _v, _e FROM ({sql})", {"v": text}).fetchone()
-    assert row is not None
-    return row[0], row[1]
-
-
-def exact_value(
-    kind: str, text: str | None, *, tz: str = "Asia/Shanghai"
-) -> tuple[Any, str | None]:
-    """Parse one raw value with the exact rules only (tests compare the fast tier with it)."""
-    global _CON
-    plan = parse_plan(kind, '"c0"', tz=tz)
-    with _LOCK:
-        if _CON is None:
-            _CON = duckdb.connect()
-        if plan.exact_only:
-            raw = plan.fast_from('(SELECT CAST($v AS VARCHAR) AS "c0")')
-            sql = f"SELECT {plan.fast}, NULL FROM {raw}"
-        else:
-            inner = exact_select(plan.steps, "SELECT 0 AS _line, CAST($v AS VARCHAR) AS _c")
-            sql = f"SELECT _v, _e FROM ({inner})"
-        row = _CON.execute(sql, {"v": text}).fetchone()
-    assert row is not None
-    return row[0], row[1]

