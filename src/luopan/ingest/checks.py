@@ -6,7 +6,7 @@ column, filled for the failing rows alone. Only generated identifiers reach the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 
@@ -17,15 +17,24 @@ from luopan.tables import TABLES
 __all__ = ["check_stage", "count_failures", "keys_increase"]
 
 
+class _Join(NamedTuple):
+    """A reference check as a join: referenced rows ``r``, condition, rows that reference."""
+
+    source: str
+    on: str
+    present: str
+
+
 def _checks(
     stage: Stage, batch_tables: dict[str, str]
-) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+) -> tuple[list[tuple[str, str, str]], dict[str, _Join]]:
     """(check column, SQL condition of a failing row, concerned column) list, and for the
-    reference checks the query counting their failing rows (an anti join)."""
+    reference checks their join (the referenced rows ``r``, the join condition on the stage's
+    rows ``s``, and the condition that the row references something)."""
     table = stage.output.table
     out = stage.output
     checks: list[tuple[str, str, str]] = []
-    anti: dict[str, str] = {}
+    anti: dict[str, _Join] = {}
     for col in table.columns:
         if col.required and col.name not in out.spec.derive:
             cond = f'"{col.name}" IS NULL'
@@ -66,9 +75,7 @@ def _checks(
             )
         )
         # counted apart with a plain anti join: cheaper than the correlated NOT EXISTS
-        anti[f"_c_ref_{ref.table}"] = (
-            f"SELECT count(*) FROM {stage.name} s ANTI JOIN ({union}) r ON {on} WHERE {present}"
-        )
+        anti[f"_c_ref_{ref.table}"] = _Join(union, on, present)
     return checks, anti
 
 
@@ -170,13 +177,15 @@ def count_failures(
             ).fetchone()
             assert groups is not None
             unique = counts[0] == groups[0]
-    for check, sql in anti.items():
+    for check, join in anti.items():
+        sql = f"SELECT count(*) FROM {stage.name} s ANTI JOIN ({join.source}) r ON {join.on}"
+        sql += f" WHERE {join.present}"
         found = con.execute(sql, bind(sql, values)).fetchone()
         failing[check] = found[0] if found else 0
     return failing, unique
 
 
-def _parent_check(stage: Stage, anti: dict[str, str]) -> str | None:
+def _parent_check(stage: Stage, anti: dict[str, _Join]) -> str | None:
     """The reference check on the key's first column, when the key is (parent ID, int).
 
     Order lines are keyed (order_id, line_no) and reference their order by order_id: one
@@ -191,34 +200,34 @@ def _parent_check(stage: Stage, anti: dict[str, str]) -> str | None:
 
 
 def _by_parent(
-    con: duckdb.DuckDBPyConnection, stage: Stage, anti_sql: str, values: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, stage: Stage, join: _Join, values: dict[str, Any]
 ) -> tuple[bool, int]:
     """Whether no (parent, n) key repeats, and how many rows reference a missing parent.
 
     Every second key part is in 0..63 (the caller counted), so a parent's rows repeat no key
     exactly when its bit mask ``bit_or(1 << n)`` has as many bits as it has rows (a NULL part
     sets no bit, so it fails the test and the caller's exact check decides). The groups, a
-    third of the rows for order lines, then go through the reference check's anti join, the
-    orphan rows counted as the sum of their groups' rows. One grouping with a group per parent
-    costs less than the key-hash grouping with a group per row plus an anti join of every row.
+    third of the rows for order lines, are left-joined to the referenced rows: the orphan
+    rows are the rows of the groups without a match. A referenced key stored twice (the table
+    and this batch's view) repeats a matched group, never an orphan one, and a repeated group
+    cannot turn a count of zero mismatches into more. One grouping with a group per parent
+    costs less than the key-hash grouping with a group per row plus an anti join of every row
+    (10M shuffled order lines: 1.4 s against 2.3 s, 2 threads).
     """
     parent, part = stage.output.table.key
-    groups = f"_g_{stage.name}"
-    con.execute(
-        f'CREATE OR REPLACE TEMP TABLE {groups} AS SELECT "{parent}", count(*) AS _n, '
-        f'bit_or(1::UBIGINT << "{part}"::UTINYINT) AS _m FROM {stage.name} GROUP BY "{parent}"'
+    groups = (
+        f'SELECT "{parent}", count(*) AS _n, bit_or(1::UBIGINT << "{part}"::UTINYINT) AS _m '
+        f'FROM {stage.name} GROUP BY "{parent}"'
     )
-    try:
-        found = con.execute(f"SELECT count(*) FROM {groups} WHERE bit_count(_m) <> _n").fetchone()
-        unique = found == (0,)
-        # the reference check's anti join, over the groups: count rows, not groups
-        head, _, tail = anti_sql.partition(f" FROM {stage.name} s ")
-        assert head == "SELECT count(*)" and tail, anti_sql
-        sql = f"SELECT coalesce(sum(s._n), 0) FROM {groups} s {tail}"
-        orphans = con.execute(sql, bind(sql, values)).fetchone()
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {groups}")
-    return unique, int(orphans[0]) if orphans else 0
+    sql = (
+        "SELECT count(*) FILTER (WHERE bit_count(s._m) <> s._n), "
+        f"coalesce(sum(s._n) FILTER (WHERE {join.present} AND r._hit IS NULL), 0) "
+        f"FROM ({groups}) s LEFT JOIN (SELECT *, true AS _hit FROM ({join.source})) r "
+        f"ON {join.on}"
+    )
+    found = con.execute(sql, bind(sql, values)).fetchone()
+    assert found is not None
+    return found[0] == 0, int(found[1])
 
 
 _PROBE_ROWS = 10_000
