@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 
 import numpy as np
@@ -21,7 +22,14 @@ from hypothesis import strategies as st
 from luopan.engines.rca import localize
 from luopan.errors import DataContractError, InsufficientDataError
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomized: the same examples on every run, so CI is reproducible; a counterexample found
+# by a wider search is kept as a regression test below (see KNOWN_SPLIT_CASE)
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def leaf_grid(sizes: tuple[int, ...]) -> pd.DataFrame:
@@ -231,3 +239,45 @@ def test_causes_on_both_sides_of_the_change_are_found(case, down, up) -> None:
     assert set(result.elements) == {f"{first}={first}0", f"{first}={first}1"}
     shares = {c.element: c.share for c in result.causes}
     assert shares[f"{first}={first}0"] * shares[f"{first}={first}1"] < 0
+
+
+# Found by hypothesis (400 examples, 2026-12-01): leaf a3/b1 is 1.9% below its expected
+# ratio, inside the leaf noise, so alone it is not a cause; split by an unrelated dimension z
+# it becomes two leaves, and an element of more than one leaf skips the lone-leaf noise test
+# (riskloc._find_one: ``count > 1``), so (a=a3, b=b1) is reported as a second cause.
+KNOWN_SPLIT_CASE = """a,b,predict,real
+a0,b0,33.511683,33.422077
+a0,b1,18.752625,18.958252
+a0,b2,52.503451,52.038847
+a1,b0,37.886253,37.658891
+a1,b1,34.639169,34.972586
+a1,b2,22.572357,22.187269
+a2,b0,56.013053,55.426229
+a2,b1,70.228637,70.243483
+a2,b2,22.909697,22.942731
+a3,b0,62.371312,63.646906
+a3,b1,117.688546,115.400797
+a3,b2,93.346861,91.855499
+a4,b0,43.686054,43.936727
+a4,b1,19.019621,19.242291
+a4,b2,44.01319,43.89052
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect: a leaf split by an unrelated dimension skips the lone-leaf noise test",
+)
+def test_known_split_case_keeps_its_answer() -> None:
+    frame = pd.read_csv(io.StringIO(KNOWN_SPLIT_CASE))
+    ratio = frame.rename(columns={"predict": "predict_b"})
+    ratio["real_b"] = ratio["predict_b"]
+    ratio["predict_a"] = ratio["predict_b"] * 0.9
+    ratio["real_a"] = ratio["predict_a"] * frame["real"] / frame["predict"]
+    ratio = ratio.drop(columns="real")
+    ratio.loc[ratio["a"] == "a1", "real_a"] *= 0.8
+    measures = ["real_a", "predict_a", "real_b", "predict_b"]
+    before = localize(ratio, kind="ratio")
+    assert before.elements == ("a=a1",)
+    after = localize(split_by_unrelated_dimension(ratio, 66, measures), kind="ratio")
+    assert set(after.elements) == {"a=a1"}
