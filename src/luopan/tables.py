@@ -20,20 +20,24 @@ from __future__ import annotations
 
 from luopan._table_types import (
     LINEAGE_COLUMNS,
+    LINEAGE_COMPUTED,
     Column,
     Kind,
     Reference,
     Table,
+    batch_number,
     duckdb_type,
 )
 
 __all__ = [
     "LINEAGE_COLUMNS",
+    "LINEAGE_COMPUTED",
     "TABLES",
     "Column",
     "Kind",
     "Reference",
     "Table",
+    "batch_number",
     "duckdb_type",
     "get_table",
 ]

@@ -33,7 +33,7 @@ def _spy(monkeypatch: pytest.MonkeyPatch, *, enabled: bool = True) -> list[tuple
 
 def _dump(ws: Any) -> dict[str, list[tuple[Any, ...]]]:
     return {
-        t: query(ws, f'SELECT * EXCLUDE (_batch_id, _loaded_at) FROM "{t}" ORDER BY ALL')
+        t: query(ws, f'SELECT * EXCLUDE (_batch, _batch_id, _loaded_at) FROM "{t}" ORDER BY ALL')
         for t in ("orders", "order_lines", "customers")
     }
 

@@ -94,14 +94,14 @@ def test_bad_lines_are_found_as_by_the_row_checks(tmp_path, monkeypatch, case):
     assert calls[0] == by_parent
     got = (result.loaded, result.quarantined)
     assert got == ({"order_lines": loaded}, quarantined)
-    stored = query(ws, "SELECT * EXCLUDE (_batch_id, _loaded_at) FROM order_lines ORDER BY ALL")
+    stored = query(ws, "SELECT * EXCLUDE (_batch, _batch_id, _loaded_at) FROM order_lines ORDER BY ALL")
 
     monkeypatch.undo()
     calls = _spy(monkeypatch, enabled=False)  # the key-hash grouping and the row anti join
     ws2, result2 = _load(tmp_path / "b", rows)
     assert calls == []
     assert (result2.loaded, result2.quarantined) == got
-    assert query(ws2, "SELECT * EXCLUDE (_batch_id, _loaded_at) FROM order_lines ORDER BY ALL") == (
+    assert query(ws2, "SELECT * EXCLUDE (_batch, _batch_id, _loaded_at) FROM order_lines ORDER BY ALL") == (
         stored
     )
 

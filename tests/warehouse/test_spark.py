@@ -142,13 +142,13 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         con.execute(TABLES["order_lines"].ddl())
         con.executemany(
             "INSERT INTO orders (order_id, customer_id, store_id, channel, ordered_at, status, "
-            "gross_amount, discount_amount, paid_amount, city, _source, _batch_id, _loaded_at, "
-            "_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'erp', 'b1', ?, ?)",
+            "gross_amount, discount_amount, paid_amount, city, _source, _batch, _loaded_at, "
+            "_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'erp', 177, ?, ?)",
             [(*row, LOADED, i + 2) for i, row in enumerate(ORDERS)],
         )
         con.executemany(
             "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price, paid_amount, "
-            "_source, _batch_id, _loaded_at, _line) VALUES (?, ?, ?, ?, ?, ?, 'erp', 'b1', ?, ?)",
+            "_source, _batch, _loaded_at, _line) VALUES (?, ?, ?, ?, ?, ?, 'erp', 177, ?, ?)",
             # 19-digit BIGINTs next to a NULL: a float anywhere on the way would lose digits
             [(*row, LOADED, None if i == 0 else BIG_LINE + i) for i, row in enumerate(LINES)],
         )

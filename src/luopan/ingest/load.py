@@ -84,7 +84,7 @@ def upsert(con: duckdb.DuckDBPyConnection, stage: Stage, good: str, lineage: dic
         keys = ", ".join(f'"{k}"' for k in table.key)
         con.execute(f'DELETE FROM "{table.name}" WHERE ({keys}) IN (SELECT {keys} FROM {good})')
     sql = (
-        f'INSERT INTO "{table.name}" ({cols}, _source, _batch_id, _loaded_at, _line) '
+        f'INSERT INTO "{table.name}" ({cols}, _source, _batch, _loaded_at, _line) '
         f"SELECT {cols}, $source, $batch, $loaded, _line FROM {good}"
     )
     n = con.execute(sql, bind(sql, lineage)).fetchone()
@@ -111,7 +111,7 @@ def create_customers(con: duckdb.DuckDBPyConnection, good: str, lineage: dict[st
     the few buyers and streams the table's key column once.
     """
     sql = f"""INSERT INTO customers (customer_id, first_seen_at, acquisition_channel,
-                                   _source, _batch_id, _loaded_at, _line)
+                                   _source, _batch, _loaded_at, _line)
             SELECT b.customer_id, b.first_seen_at, b.channel, $source, $batch, $loaded, b._line
             FROM (SELECT customer_id, min(ordered_at) AS first_seen_at,
                          arg_min(channel, ordered_at) AS channel, min(_line) AS _line

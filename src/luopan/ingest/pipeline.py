@@ -43,6 +43,7 @@ from luopan.ingest.mapping import ResolvedOutput, resolve_output
 from luopan.ingest.quarantine import quarantine_rows
 from luopan.ingest.readers import RawFile, read_file, scan_file
 from luopan.ingest.stage import Stage, build_stage
+from luopan.tables import batch_number
 from luopan.warehouse.store import LOADS_TABLE, QUARANTINE_TABLE, Warehouse
 from luopan.workspace import Workspace
 
@@ -281,7 +282,12 @@ def _load_batch(
                 if dups:
                     good = stage_all()
 
-        lineage = {**_params(stages), "source": source.name, "batch": batch, "loaded": started}
+        lineage = {
+            **_params(stages),
+            "source": source.name,
+            "batch": batch_number(batch),
+            "loaded": started,
+        }
         result = FileResult(
             source.name, rel, "loaded", batch, rows_read=raw.rows + len(raw.rejects)
         )
@@ -290,7 +296,10 @@ def _load_batch(
         try:
             if previous is not None:
                 for table in {*outputs, "customers"}:
-                    con.execute(f'DELETE FROM "{table}" WHERE _batch_id = ?', [previous.batch_id])
+                    con.execute(
+                        f'DELETE FROM "{table}" WHERE _batch = ?',
+                        [batch_number(previous.batch_id)],
+                    )
             for stage in stages:
                 g = good[stage.table]
                 result.loaded[stage.table] = _upsert(con, stage, g, lineage)

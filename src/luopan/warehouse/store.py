@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from luopan.errors import ReadOnlyQueryError, WarehouseError
-from luopan.tables import TABLES
+from luopan.tables import TABLES, Table
 
 __all__ = ["LOADS_TABLE", "QUARANTINE_TABLE", "LoadRecord", "Warehouse", "run_read_only"]
 
@@ -75,6 +75,45 @@ class LoadRecord:
 _History = tuple[dict[str, dict[str, LoadRecord]], dict[tuple[str, str], str]]
 
 
+def _migrate_batch_column(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Rebuild a table written before ``_batch_id`` was computed from the stored ``_batch``.
+
+    Such a table stores ``_batch_id`` as text; its rows are copied, in the caller's
+    transaction, into a table of the current declaration with each id turned into its number
+    (the columns both declarations have; a column the old one lacks stays NULL).
+    """
+    old = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table.name]
+        ).fetchall()
+    }
+    if "_batch" in old or "_batch_id" not in old:
+        return
+    new = f"{table.name}__batch_migration"
+    wanted = (*table.column_names, "_source", "_loaded_at", "_line")
+    keep = ", ".join(f'"{c}"' for c in wanted if c in old)
+    bad = con.execute(
+        f'SELECT _batch_id FROM "{table.name}" '
+        "WHERE NOT regexp_full_match(_batch_id, '[0-9a-f]{16}') LIMIT 1"
+    ).fetchone()
+    if bad is not None:
+        raise WarehouseError(
+            f"table {table.name}: the stored _batch_id {bad[0]!r} is not 16 hex digits, so the "
+            "table cannot be brought to this version of luopan",
+            fix="move the warehouse file aside and ingest the sources again",
+        )
+    h = "CAST(CAST('0x' || _batch_id AS UBIGINT) AS HUGEINT)"
+    con.execute(table.ddl(new))
+    con.execute(
+        f'INSERT INTO "{new}" ({keep}, _batch) SELECT {keep}, '
+        f"CAST(CASE WHEN {h} >= {1 << 63} THEN {h} - {1 << 64} ELSE {h} END AS BIGINT) "
+        f'FROM "{table.name}"'
+    )
+    con.execute(f'DROP TABLE "{table.name}"')
+    con.execute(f'ALTER TABLE "{new}" RENAME TO "{table.name}"')
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
@@ -96,7 +135,11 @@ class Warehouse:
                 fix="wait for the running ingest to finish, then retry",
             ) from None
         self._loads: _History | None = None  # the load history, read once: see ``loaded``
-        self.ensure_schema()
+        try:
+            self.ensure_schema()
+        except BaseException:
+            self.con.close()
+            raise
 
     def close(self) -> None:
         self.con.close()
@@ -114,6 +157,7 @@ class Warehouse:
         try:
             for table in TABLES.values():
                 self.con.execute(table.ddl())
+                _migrate_batch_column(self.con, table)
             self.con.execute(_LOADS_DDL)
             self.con.execute(_QUARANTINE_DDL)
         except BaseException:
