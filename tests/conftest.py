@@ -6,8 +6,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# No timing thresholds in tests: Hypothesis' per-example deadline (200 ms by default) fails a
+# property test on a busy machine, so every property test runs without one. A test's own
+# @settings still chooses its number of examples.
+settings.register_profile("luopan", deadline=None)
+settings.load_profile("luopan")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -49,9 +49,6 @@ def _ts(day: dt.date | None) -> Any:
     return None if day is None else ibis.literal(pd.Timestamp(day).to_pydatetime(), "timestamp")
 
 
-@settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
 def _in_range(times: pd.Series, lo: dt.date | None, hi: dt.date | None) -> pd.Series:
     """lo <= time < hi, either bound open when None."""
     ts = pd.to_datetime(times)
@@ -63,6 +60,9 @@ def _in_range(times: pd.Series, lo: dt.date | None, hi: dt.date | None) -> pd.Se
     return inside
 
 
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(lo=DAYS, hi=DAYS)
 def test_bounded_numbering_matches_the_whole_history(
     lo: dt.date | None, hi: dt.date | None, con: Any, catalog: Catalog, frames: F
