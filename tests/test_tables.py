@@ -82,3 +82,20 @@ def test_docs_page_is_in_sync_with_the_declaration() -> None:
     assert DOCS.read_text(encoding="utf-8") == model_markdown(), (
         "docs/canonical-model.md is stale: run `luopan docs model > docs/canonical-model.md`"
     )
+
+
+def test_declared_compression_is_what_duckdb_stores(tmp_path: Path) -> None:
+    # three distinct IDs would be stored Constant/Dictionary by DuckDB's own analysis
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute(TABLES["order_lines"].ddl())
+        con.execute(
+            "INSERT INTO order_lines (order_id, line_no, sku) "
+            "SELECT 'O' || (i % 3), i, 'S' || (i % 3) FROM range(200000) t(i)"
+        )
+        con.execute("CHECKPOINT")
+        stored = con.execute(
+            "SELECT column_name, list(DISTINCT compression ORDER BY compression) "
+            "FROM pragma_storage_info('order_lines') WHERE segment_type = 'VARCHAR' "
+            "AND column_name IN ('order_id', 'sku') GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    assert stored == [("order_id", ["FSST"]), ("sku", ["FSST"])]

@@ -145,9 +145,9 @@ TABLES: dict[str, Table] = {
             "订单明细",
             "order lines",
             (
-                C("order_id", "id", "订单编号", "order id", required=True),
+                C("order_id", "id", "订单编号", "order id", required=True, compression="fsst"),
                 C("line_no", "int", "行号", "line number", required=True, min_value=1),
-                C("sku", "id", "商品编码", "SKU", required=True),
+                C("sku", "id", "商品编码", "SKU", required=True, compression="fsst"),
                 C("quantity", "int", "数量", "quantity", required=True),
                 C("unit_price", "decimal", "单价", "unit price", min_value=0),
                 C("paid_amount", "decimal", "实付金额", "paid amount"),
