@@ -75,19 +75,14 @@ class LoadRecord:
 _History = tuple[dict[str, dict[str, LoadRecord]], dict[tuple[str, str], str]]
 
 
-def _migrate_batch_column(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+def _migrate_batch_column(con: duckdb.DuckDBPyConnection, table: Table, old: set[str]) -> None:
     """Rebuild a table written before ``_batch_id`` was computed from the stored ``_batch``.
 
     Such a table stores ``_batch_id`` as text; its rows are copied, in the caller's
     transaction, into a table of the current declaration with each id turned into its number
-    (the columns both declarations have; a column the old one lacks stays NULL).
+    (the columns both declarations have; a column the old one lacks stays NULL). ``old``:
+    the table's stored column names.
     """
-    old = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table.name]
-        ).fetchall()
-    }
     if "_batch" in old or "_batch_id" not in old:
         return
     new = f"{table.name}__batch_migration"
@@ -157,7 +152,15 @@ class Warehouse:
         try:
             for table in TABLES.values():
                 self.con.execute(table.ddl())
-                _migrate_batch_column(self.con, table)
+            stored = dict(
+                self.con.execute(
+                    "SELECT table_name, list(column_name) FROM information_schema.columns "
+                    "WHERE table_catalog = current_database() AND table_schema = 'main' "
+                    "GROUP BY table_name"
+                ).fetchall()
+            )
+            for table in TABLES.values():
+                _migrate_batch_column(self.con, table, set(stored[table.name]))
             self.con.execute(_LOADS_DDL)
             self.con.execute(_QUARANTINE_DDL)
         except BaseException:
