@@ -26,22 +26,9 @@ per source from a small labelled sample (:meth:`SentimentModel.calibrate`), or d
 the threshold taken on cross-fitted scores (:meth:`SentimentModel.fit_calibrated`).
 
 Unlabelled in-domain texts (``unlabelled=`` of :meth:`SentimentModel.fit` and
-:meth:`~SentimentModel.fit_calibrated`): a brand has far more mentions than labels. Their
-latent semantic space (Deerwester et al. 1990: a rank-``lsa_dims`` truncated SVD of their
-idf-weighted hashed n-grams, by randomized SVD, Halko et al. 2011) is appended to every training
-row as ``lsa_dims`` dense features, so the bundled corpus's labels reach in-domain n-grams it
-never contains through their co-occurrence with n-grams it does (a shared low-rank
-representation as the bridge between domains, as in structural correspondence learning,
-Blitzer et al. 2006). The fitted model is linear in the appended features, so their weights
-fold back into the hashed weight vector: the saved model has the same size and speed. With 200
-labels (4 draws each):
-e-commerce fruit reviews 0.918 → 0.927, shampoo 0.923 → 0.932 (10,000 texts each), dairy
-0.881 → 0.880 (2,033 texts); food-delivery reviews, the other 11,787 passed unlabelled (10
-draws, benchmarks/listening.py) 0.848 ± 0.008 → 0.851 ± 0.006 (0.842–0.862; AUC 0.918 →
-0.920). With the SVD's rows in file order instead, 0.849 ± 0.008: the gain there is about the
-size of the randomized SVD's own spread. (Dimensions 50/100/200 and scale ×0.5/1/3 were
-compared on the e-commerce categories only; 100 and ×1 kept.) The gain needs thousands of unlabelled
-texts: at 2,000 none, and in a 600-text smoke run (a 600-text bundled subset) it lost 0.11.
+:meth:`~SentimentModel.fit_calibrated`) add a latent semantic space learnt from them to every
+training row, folded back into the hashed weights: see :mod:`luopan.engines.listening.sentiment_lsa`
+for the method, the references and the measured gains.
 
 References:
     Weinberger, K. et al. (2009). Feature hashing for large scale multitask learning. ICML.
@@ -55,11 +42,6 @@ References:
     comparison. ICML (instances trained on their bag's label; ``clauses=True``).
     Chernozhukov, V. et al. (2018). Double/debiased machine learning for treatment and
     structural parameters. Econometrics Journal 21 (cross-fitting).
-    Deerwester, S. et al. (1990). Indexing by latent semantic analysis. JASIS 41 (LSA).
-    Halko, N., Martinsson, P.-G. & Tropp, J. (2011). Finding structure with randomness. SIAM
-    Review 53 (randomized truncated SVD).
-    Blitzer, J., McDonald, R. & Pereira, F. (2006). Domain adaptation with structural
-    correspondence learning. EMNLP (a shared low-rank feature space from unlabelled text).
     Platt, J. (1999). Probabilistic outputs for support vector machines. Advances in Large
     Margin Classifiers (calibration on held-out folds, not on the training scores).
 """
@@ -81,6 +63,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.class_weight import compute_sample_weight
 
 from luopan.engines.listening.sentiment_eval import SentimentReport, best_threshold, evaluate
+from luopan.engines.listening.sentiment_lsa import latent_map
 from luopan.engines.listening.sentiment_rows import (
     Rows,
     check_labels,
@@ -247,19 +230,13 @@ class SentimentModel:
     def lsa_projection(self, texts: Sequence[object], dims: int = 100) -> sparse.csr_matrix:
         """Hashed-feature → latent-space map (``2**n_bits`` × ``dims``) learnt from ``texts``.
 
-        Latent semantic analysis (Deerwester et al. 1990): the texts' hashed n-gram rows (those
-        of :meth:`transform`), restricted to n-grams in at least two texts and weighted by
-        idf = ln((1 + n) / (1 + df)) + 1, are l2-normalised and reduced by a rank-``dims``
-        randomized SVD (Halko et al. 2011, ``random_state=seed``). A row ``x`` maps to
-        ``x · diag(idf) · V``, scaled so that the texts' mapped rows have mean l2 norm 1 (the
-        size of a hashed row).
+        The LSA of the texts' hashed n-gram rows (those of :meth:`transform`): see
+        :func:`~luopan.engines.listening.sentiment_lsa.latent_map`.
 
         Raises:
             InsufficientDataError: fewer than ``2 * dims`` texts.
             EngineError: ``nb=True`` (the latent space is built on the plain hashed rows).
         """
-        from sklearn.utils.extmath import randomized_svd
-
         if self.nb:
             raise EngineError("unlabelled texts are not supported with nb=True", fix="use nb=False")
         docs = clean_texts(texts)
@@ -268,24 +245,7 @@ class SentimentModel:
                 f"the latent space of {dims} dimensions needs at least {2 * dims} texts",
                 fix="pass more unlabelled mentions, or a smaller lsa_dims",
             )
-        n = 2**self.n_bits
-        X = self._hashed(docs)
-        df = np.bincount(X.indices, minlength=n)
-        cols = np.flatnonzero(df >= 2)
-        idf = np.log((1.0 + len(docs)) / (1.0 + df[cols])) + 1.0
-        A = sparse.csr_matrix(X[:, cols].multiply(idf[None, :]))
-        norms = np.sqrt(np.asarray(A.multiply(A).sum(axis=1)).ravel())
-        A = sparse.csr_matrix(A.multiply(1.0 / np.maximum(norms, 1e-12)[:, None]))
-        k = min(dims, min(A.shape) - 1)
-        _, _, vt = randomized_svd(A, k, random_state=self.seed)
-        proj = (idf[:, None] * vt.T).astype(np.float32)
-        P = sparse.csr_matrix(
-            (proj.ravel(), (np.repeat(cols, k), np.tile(np.arange(k), cols.size))),
-            shape=(n, k),
-        )
-        mapped = np.asarray((X @ P).todense())
-        scale = float(np.mean(np.linalg.norm(mapped, axis=1)))
-        return sparse.csr_matrix(P / max(scale, 1e-12), dtype=np.float32)
+        return latent_map(self._hashed(docs), 2**self.n_bits, dims, self.seed)
 
     def fit_calibrated(
         self,
