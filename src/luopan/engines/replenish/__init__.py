@@ -28,8 +28,15 @@ from luopan.engines.replenish.policies import (
     protection_quantile,
     quantile_at,
 )
+from luopan.engines.replenish.promo_interval import ProtectionForecast, rolling_protection
+from luopan.engines.replenish.promo_weekly import PromoWeeklyForecaster, WeeklyPanel, weekly_panel
 from luopan.engines.replenish.replay import replay
 from luopan.engines.replenish.simulate import SimulationResult, simulate
+from luopan.engines.replenish.weekly_backtest import (
+    WeeklyBacktest,
+    enough_history,
+    weekly_backtest,
+)
 
 __all__ = [
     "MODEL_NAMES",
@@ -38,13 +45,18 @@ __all__ = [
     "DemandReplay",
     "ForecastResult",
     "PolicyComparison",
+    "PromoWeeklyForecaster",
+    "ProtectionForecast",
     "PurchasePlan",
     "SimulationResult",
+    "WeeklyBacktest",
+    "WeeklyPanel",
     "backtest",
     "build_models",
     "compare_at_fill",
     "coverage",
     "critical_ratio",
+    "enough_history",
     "mase",
     "order_quantity",
     "plan_orders",
@@ -54,8 +66,11 @@ __all__ = [
     "reconstruct_demand",
     "recorded_kpis",
     "replay",
+    "rolling_protection",
     "simulate",
     "stuttering_quantile",
     "unconstrain_demand",
     "wape",
+    "weekly_backtest",
+    "weekly_panel",
 ]
