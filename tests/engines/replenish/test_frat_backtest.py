@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from luopan.engines.replenish.promo_interval import rolling_protection
 from luopan.engines.replenish.promo_weekly import COEFS, PromoWeeklyForecaster, weekly_panel
 from luopan.engines.replenish.weekly_backtest import enough_history, weekly_backtest
-from luopan.errors import EngineError
+from luopan.errors import DataContractError, EngineError, InsufficientDataError
 
 FRAT = "inventory/dunnhumby_breakfast_at_the_frat_weekly.csv.gz"
 TRUE = {"feature": 0.5, "display": 0.3, "tpr_only": 0.2, "log_price_ratio": -2.0}
@@ -61,7 +63,8 @@ def test_planted_uplift_is_recovered() -> None:
     panel = weekly_panel(planted_frame())
     fit = PromoWeeklyForecaster().fit(panel, 103)
     coef = fit.coefficients()
-    # measured: every shrunk coefficient within 0.05 of the truth (4 UPCs × 30 stores × 2 years)
+    # tolerance 0.1 on the log scale; measured worst errors 0.032 (feature), 0.025 (display),
+    # 0.013 (TPR), 0.051 (price ratio) over 4 UPCs × 30 stores × 104 weeks
     for name, value in TRUE.items():
         assert np.abs(coef[name] - value).max() < 0.1, (name, coef[name].tolist())
     assert list(coef.columns[: len(COEFS)]) == list(COEFS)
@@ -74,11 +77,46 @@ def test_planted_forecast_follows_the_calendar_and_quantiles_nest() -> None:
     qs = [pf.quantile(t, at) for t in (0.5, 0.8, 0.95)]
     assert (qs[0] >= 0).all()
     assert (qs[0] <= qs[1] + 1e-9).all() and (qs[1] <= qs[2] + 1e-9).all()
-    # the interval total is unbiased to within 5% (measured +0.6%)
+    # the interval total is unbiased to within 5% (measured -0.3%), the 80% quantile covers
+    # about 80% (measured 79.2%)
     ok = np.isfinite(pf.actual)
     assert pf.mean[ok].sum() / pf.actual[ok].sum() == pytest.approx(1.0, abs=0.05)
+    actual = pf.actual[:, np.searchsorted(pf.origins, at)]
+    seen = np.isfinite(actual)
+    assert 0.74 <= (actual[seen] <= qs[1][seen]).mean() <= 0.86
     with pytest.raises(EngineError):
         pf.quantile(1.0, at)
+
+
+@settings(max_examples=25)
+@given(
+    tau=st.floats(0.05, 0.99),
+    step=st.floats(0.001, 0.5),
+)
+def test_conformal_quantiles_are_nonnegative_and_nondecreasing_in_tau(
+    planted_protection, tau: float, step: float
+) -> None:
+    at = np.arange(80, 102)
+    lo = planted_protection.quantile(tau, at)
+    hi = planted_protection.quantile(min(tau + step, 0.995), at)
+    assert (lo >= 0).all() and (lo <= hi + 1e-9).all()
+
+
+def test_contract_errors() -> None:
+    frame = planted_frame(stores=3, weeks=60)
+    with pytest.raises(DataContractError, match="tpr_only"):
+        weekly_panel(frame.drop(columns="tpr_only"))
+    with pytest.raises(InsufficientDataError):
+        weekly_backtest(weekly_panel(frame))  # 60 weeks: too short for 52 + calibration
+    with pytest.raises(EngineError):
+        PromoWeeklyForecaster().predict(weekly_panel(frame), 30)
+
+
+@pytest.fixture(scope="module")
+def planted_protection():
+    return rolling_protection(
+        weekly_panel(planted_frame(seed=7, stores=10)), np.arange(40, 104), calibration=30
+    )
 
 
 @pytest.fixture(scope="module")
@@ -115,9 +153,9 @@ def test_frat_forecasts_nonnegative_nested_and_higher_in_promotion_weeks(frat_su
     up = np.where(promo, pf.mean, np.nan)[both]
     reg = np.where(~promo, pf.mean, np.nan)[both]
     ratio = np.nanmean(up, axis=1) / np.nanmean(reg, axis=1)
-    assert both.sum() > 300
-    assert (ratio > 1).mean() >= 0.9  # measured 0.99
-    assert np.median(ratio) > 1.3  # measured 1.6
+    assert both.sum() > 500  # measured 595 of 605
+    assert (ratio > 1).mean() >= 0.9  # measured 0.98
+    assert np.median(ratio) > 1.3  # measured 1.44
 
 
 def test_frat_backtest_at_equal_fill(frat_subset) -> None:

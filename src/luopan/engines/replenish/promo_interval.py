@@ -56,6 +56,8 @@ class ProtectionForecast:
         """
         if not 0 < tau < 1:
             raise EngineError(f"tau {tau} outside (0, 1)", fix="e.g. 0.95")
+        if not np.isin(at, self.origins).all():
+            raise EngineError("quantiles asked at origins never forecast", fix="forecast them")
         out = np.zeros((self.mean.shape[0], len(at)))
         pos = np.searchsorted(self.origins, at)
         for j0 in range(0, len(at), update_every):
@@ -96,6 +98,8 @@ def rolling_protection(
     """Forecast total demand of weeks ``o + 1 .. o + horizon`` at every origin ``o``, refitting
     the uplift every ``refit_every`` origins on the data up to that origin."""
     origins = np.asarray(origins, dtype=int)
+    if origins.size == 0 or (np.diff(origins) <= 0).any():
+        raise EngineError("origins must be increasing week indices", fix="e.g. np.arange(40, T)")
     fc = forecaster if forecaster is not None else PromoWeeklyForecaster()
     n, t = panel.units.shape
     mean = np.zeros((n, len(origins)))
