@@ -16,7 +16,7 @@ Run from the repo root::
    sales × (L + R) × (1 + buffer)), both swept and compared at fill rate 97%.
 3. Speed: forecast + plan for ``--speed-series`` synthetic series × 730 days (seeded negative
    binomial around a weekly profile), and statsforecast's own AutoETS on the same series.
-4. ``--frat`` (alone; prints a subsection and writes it to /work/notes/frat.md, not RESULTS.md):
+4. ``--frat`` (alone; writes its own subsection):
    Breakfast at the Frat weekly scanner data (../shared/data/inventory; the 3,295 store×UPC
    series recorded in the last week with ≥ 13 weeks before the last 52), the last 52 weeks
    replayed with L = R = 1 week and the promotion calendar known two weeks ahead: luopan's
@@ -60,7 +60,6 @@ FRAT = (
     / "inventory"
     / "dunnhumby_breakfast_at_the_frat_weekly.csv.gz"
 )
-FRAT_NOTES = Path("/work/notes/frat.md")
 FRESH = (
     HERE.parents[1]
     / "shared"
@@ -244,6 +243,7 @@ def speed(n: int) -> list[str]:
 
 # --- demo world: the recorded policy against luopan at equal fill (issue 9, first point) -----
 DEMO_SUB = "### Demo world: recorded policy vs luopan at equal fill"
+FRAT_SUB = "### Weekly replenishment with the promotion calendar, Breakfast at the Frat"
 
 
 def load_frat() -> pd.DataFrame:
@@ -710,19 +710,19 @@ def demo(ws_root: Path, refit_every: int) -> list[str]:
     return lines
 
 
-def _demo_bounds(lines: list[str]) -> tuple[int, int] | None:
-    """Line range ``[start, end)`` of the demo subsection among the section's lines."""
-    sub = next((i for i, line in enumerate(lines) if line.strip() == DEMO_SUB), None)
+def _sub_bounds(lines: list[str], heading: str) -> tuple[int, int] | None:
+    """Line range ``[start, end)`` of the subsection whose heading starts with ``heading``."""
+    sub = next((i for i, line in enumerate(lines) if line.strip().startswith(heading)), None)
     if sub is None:
         return None
     stop = next((i for i in range(sub + 1, len(lines)) if lines[i].startswith("### ")), len(lines))
     return sub, stop
 
 
-def write_subsection(text: str) -> None:
-    """Replace (or append) the demo subsection inside this module's section of RESULTS.md."""
+def write_subsection(text: str, heading: str) -> None:
+    """Replace (or append) one kept subsection inside this module's section of RESULTS.md."""
     lines = read_section(RESULTS, SECTION).split("\n")
-    found = _demo_bounds(lines)
+    found = _sub_bounds(lines, heading)
     if found is None:
         new = [*lines, "", text.rstrip("\n")]
     else:
@@ -730,10 +730,10 @@ def write_subsection(text: str) -> None:
     write_section(RESULTS, SECTION, "\n".join(new))
 
 
-def kept_demo_subsection() -> str:
-    """The demo subsection already in RESULTS.md (kept when the other parts are rerun)."""
+def kept_subsection(heading: str) -> str:
+    """A subsection already in RESULTS.md (kept when the other parts are rerun)."""
     lines = read_section(RESULTS, SECTION).split("\n")
-    found = _demo_bounds(lines)
+    found = _sub_bounds(lines, heading)
     return "" if found is None else "\n".join(lines[found[0] : found[1]]).rstrip("\n")
 
 
@@ -753,21 +753,21 @@ def main() -> None:
     ap.add_argument(
         "--frat",
         action="store_true",
-        help="only the Breakfast at the Frat weekly backtest (to /work/notes/frat.md)",
+        help="only the Breakfast at the Frat weekly backtest (its own subsection)",
     )
     args = ap.parse_args()
     if args.frat:
         part = frat()
         print("\n".join(part), flush=True)
         if not args.no_write:
-            FRAT_NOTES.write_text("\n".join(part) + "\n", encoding="utf-8")
-            print(f"wrote {FRAT_NOTES}")
+            write_subsection("\n".join(part), FRAT_SUB)
+            print(f"wrote {RESULTS}")
         return
     if args.demo:
         part = demo(demo_world(args.workspace), args.refit_every)
         print("\n".join(part), flush=True)
         if not args.no_write:
-            write_subsection("\n".join(part))
+            write_subsection("\n".join(part), DEMO_SUB)
             print(f"wrote {RESULTS}")
         return
     df = load_fresh(args.series)
@@ -793,9 +793,10 @@ def main() -> None:
     print("\n".join(sp), flush=True)
     out += sp
     out += ["", NOTES]
-    kept = kept_demo_subsection()
-    if kept:
-        out += ["", kept]
+    for heading in (FRAT_SUB, DEMO_SUB):
+        kept = kept_subsection(heading)
+        if kept:
+            out += ["", kept]
     if not args.no_write:
         write_section(RESULTS, SECTION, "\n".join(out))
         print(f"wrote {RESULTS}")
