@@ -8,17 +8,25 @@ model (the first foreign entity in declaration order wins). Filter values are Ib
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import ibis
 
 from luopan.errors import MetricError
 from luopan.metrics.catalog import Catalog
-from luopan.metrics.spec import Computed, Condition, Metric, SemanticModel
+from luopan.metrics.spec import Computed, Condition, Metric, RowNumber, SemanticModel
 from luopan.tables import TABLES
 
-__all__ = ["aggregate", "condition", "entity_ref", "fields", "resolve_ref", "with_refs"]
+__all__ = [
+    "aggregate",
+    "condition",
+    "entity_ref",
+    "fields",
+    "first_only",
+    "resolve_ref",
+    "with_refs",
+]
 
 
 def resolve_ref(catalog: Catalog, model: SemanticModel, ref: str) -> tuple[tuple[str, ...], str]:
@@ -73,6 +81,7 @@ def with_refs(
     *,
     span: tuple[str, Any, Any] | None = None,
     within: tuple[str, Any, Any] | None = None,
+    first_only: Collection[str] = (),
 ) -> Any:
     """The model's table with one column per reference, named after the reference.
 
@@ -84,6 +93,10 @@ def with_refs(
     column (e.g. ``order__ordered_at`` of an order line): that entity is joined first, as an
     inner join to its rows inside the range, so the rows the caller drops are dropped before
     the other joins (the other joins then look up only the lines of the range's orders).
+
+    ``first_only`` names references the caller uses only in conditions that ``first_only()``
+    accepts: a computed column reached by no other reference then holds 1 on its partition's
+    first row and 2 on the later ones instead of its row number (see ``_first_flag``).
     """
     table = _table(con, model.table)
     local: dict[str, str] = {}
@@ -111,7 +124,9 @@ def with_refs(
             used |= {*spec.partition_by, *spec.order_by, *fields(spec.filter)}
         table = table.select(*[col for col in table.columns if col in used])
         for c in computed:
-            table = _add_computed(table, c, span)
+            mine = {ref for ref, col in local.items() if col == c.name}
+            asks_first = bool(mine) and mine <= set(first_only)
+            table = _add_computed(table, c, span, first=asks_first)
     keep = {name: table[col] for name, col in local.items()}
     for i, entity in enumerate(joined):
         keep[f"__fk{i}"] = table[fks[entity]]
@@ -152,7 +167,9 @@ def _table(con: Any, name: str) -> Any:
     return cache[name]
 
 
-def _add_computed(table: Any, c: Computed, span: tuple[str, Any, Any] | None = None) -> Any:
+def _add_computed(
+    table: Any, c: Computed, span: tuple[str, Any, Any] | None = None, *, first: bool = False
+) -> Any:
     """Add a row_number column; rows failing its filter are numbered apart (NULL).
 
     The filtered rows are numbered on their own and the others appended with NULL, so the
@@ -163,6 +180,9 @@ def _add_computed(table: Any, c: Computed, span: tuple[str, Any, Any] | None = N
     a row's number is its number among the span's rows plus the count of its partition's
     rows before ``lo`` (a hash aggregate instead of a sort of the whole history). Rows with
     no time never reach a span (the canonical time columns are required).
+
+    ``first`` adds only whether a row is its partition's first (1) or not (2), without the
+    window (see ``_first_flag``); a row_number without partitions keeps its window.
     """
     spec = c.row_number
 
@@ -179,7 +199,9 @@ def _add_computed(table: Any, c: Computed, span: tuple[str, Any, Any] | None = N
         )
     kept = table if ok is None else table.filter(ok)
     bounded = span is not None and bool(spec.partition_by) and spec.order_by[:1] == (span[0],)
-    if not bounded:
+    if first and spec.partition_by:
+        ranked = _first_flag(kept, spec, c.name, span if bounded else None)
+    elif not bounded:
         ranked = kept.mutate(**{c.name: rank(kept).cast("int64")})
     else:
         assert span is not None
@@ -207,6 +229,42 @@ def _add_computed(table: Any, c: Computed, span: tuple[str, Any, Any] | None = N
         return ranked
     rest = table.filter(~ok).mutate(**{c.name: ibis.null("int64")})
     return ranked.union(rest.select(*ranked.columns))
+
+
+def _first_flag(kept: Any, spec: RowNumber, name: str, span: tuple[str, Any, Any] | None) -> Any:
+    """The rows of ``kept`` inside ``span``, with ``name`` = 1 on each partition's first row
+    and 2 on the later ones: what ``row_number() == 1`` tells, by hash aggregates, no sort.
+
+    A partition's first row holds the least ``order_by`` tuple: the least first column over
+    its rows up to the span's end (when it lies before the span, no row inside is first),
+    then among the rows inside at that value the least second column, and so on (one
+    aggregate and one join per further column). Equal to the window's answer when the
+    ``order_by`` columns are never NULL and break every tie, as (ordered_at, order_id) do.
+    """
+    keys, cols = spec.partition_by, spec.order_by
+    scope = inside = kept
+    if span is not None:
+        col, lo, hi = span
+        if hi is not None:
+            scope = kept.filter(kept[col].cast("timestamp") < hi)
+        if lo is not None:
+            inside = scope.filter(scope[col].cast("timestamp") >= lo)
+
+    def at_least(least: Any, n: int) -> list[Any]:  # inside's rows at the first n minima
+        preds = [inside[p].identical_to(least[f"__p{i}"]) for i, p in enumerate(keys)]
+        return preds + [inside[k] == least[f"__m{i}"] for i, k in enumerate(cols[:n])]
+
+    groups = {f"__p{i}": scope[p] for i, p in enumerate(keys)}
+    least = scope.group_by(**groups).aggregate(__m0=scope[cols[0]].min())
+    for j, k in enumerate(cols[1:], 1):
+        cand = inside.join(least, at_least(least, j))
+        prior = [f"__p{i}" for i in range(len(keys))] + [f"__m{i}" for i in range(j)]
+        least = cand.group_by(prior).aggregate(**{f"__m{j}": cand[k].min()})
+    least = least.mutate(__first=1)
+    joined = inside.left_join(least, at_least(least, len(cols)))
+    return joined.select(
+        *[joined[k] for k in inside.columns], **{name: joined.__first.coalesce(2).cast("int64")}
+    )
 
 
 def _pk(model: SemanticModel) -> str:
@@ -238,6 +296,36 @@ def condition(c: Condition, col: Any) -> Any:
         "between": lambda: x.between(v[0], v[1]),
     }
     return ops[str(c.op)]()
+
+
+# the comparisons with a constant that answer alike for every row number from 2 on
+_FIRST_ONLY = {"eq": 1, "ne": 1, "le": 1, "gt": 1, "lt": 2, "ge": 2}
+
+
+def first_only(conds: Sequence[Condition]) -> set[str]:
+    """The fields whose every condition in ``conds`` asks only whether a row number is 1.
+
+    ``eq 1``, ``ne 1``, ``le 1``, ``gt 1``, ``lt 2``, ``ge 2``, ``is_null`` and ``not_null``
+    hold alike for every number from 2 on, so a column holding 1 on a partition's first row
+    and 2 on the later ones answers them as its row number does.
+    """
+    leaves = list(_leaves(conds))
+    return {c.field for c in leaves if c.field} - {c.field for c in leaves if not _asks_first(c)}
+
+
+def _leaves(conds: Sequence[Condition]) -> Iterator[Condition]:
+    for c in conds:
+        if c.field:
+            yield c
+        yield from _leaves([*(c.all or ()), *(c.any or ()), *((c.not_,) if c.not_ else ())])
+
+
+def _asks_first(c: Condition) -> bool:
+    op, v = str(c.op), c.value
+    if op in ("is_null", "not_null"):
+        return True
+    number = isinstance(v, int | float) and not isinstance(v, bool)
+    return number and op in _FIRST_ONLY and v == _FIRST_ONLY[op]
 
 
 def fields(conds: Sequence[Condition]) -> set[str]:

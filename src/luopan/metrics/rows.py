@@ -17,7 +17,7 @@ from luopan.errors import MetricError
 from luopan.metrics.catalog import Catalog
 from luopan.metrics.expr import compile_expr, expr_names
 from luopan.metrics.grains import IBIS_UNIT
-from luopan.metrics.refs import condition, fields, resolve_ref, with_refs
+from luopan.metrics.refs import condition, fields, first_only, resolve_ref, with_refs
 from luopan.metrics.spec import Condition, Metric
 
 __all__: list[str] = []
@@ -56,7 +56,10 @@ def _rows(
     filters = {v.model_dump_json(include={"filter"}) for v in values.values()}
     shared = m.filter if len(filters) == 1 else ()
     names = [n for v in values.values() if v.expr for n in expr_names(v.expr)]
-    refs = fields([*where, *(c for v in values.values() for c in v.filter)])
+    conds = [*where, *(c for v in values.values() for c in v.filter)]
+    refs = fields(conds)
+    # a row number compared only with 1 or 2 needs no window (see with_refs)
+    firsts = first_only(conds) - {time_ref, *by, *names, *extra}
     try:
         span = within = None  # tells with_refs that only the rows of [lo, hi) are kept
         hops, time_col = resolve_ref(catalog, model, time_ref)
@@ -74,6 +77,7 @@ def _rows(
             {time_ref, *by, *names, *refs, *extra},
             span=span,
             within=within,
+            first_only=firsts,
         )
     except MetricError as exc:
         raise MetricError(
