@@ -114,3 +114,24 @@ def test_first_only_accepts_just_the_first_row_questions() -> None:
     nested = Condition.model_validate({"any": [{"not": c("eq", 1)}, c("eq", "x", "m")]})
     assert first_only([nested, c("ge", 2)]) == {"n"}
     assert first_only([c("ge", 2), c("le", 3)]) == set()  # one use needs the number
+
+
+def test_an_order_without_the_key_keeps_the_window(tiny: Any, cat: Catalog) -> None:
+    """Numbered by time alone, tied first orders have one row number 1 each (the window's
+    choice); a first-row flag would mark every tied row, so the window stays."""
+    model = cat.models["orders"]
+    seq = next(c for c in model.computed if c.name == "customer_order_seq")
+    by_time = seq.model_copy(
+        update={"row_number": seq.row_number.model_copy(update={"order_by": ("ordered_at",)})}
+    )
+    loose = model.model_copy(update={"computed": (by_time,)})
+    refs = {"order_id", "customer_id", "customer_order_seq"}
+    fast = with_refs(tiny, cat, model, refs, first_only={"customer_order_seq"})
+    kept = with_refs(tiny, cat, loose, refs, first_only={"customer_order_seq"})
+    assert "ROW_NUMBER" not in str(ibis.to_sql(fast, dialect="duckdb"))
+    assert "ROW_NUMBER" in str(ibis.to_sql(kept, dialect="duckdb"))
+    firsts = kept.to_pyarrow().to_pandas().query("customer_order_seq == 1")
+    assert firsts.customer_id.is_unique  # one first order per customer, ties or not
+    orders = tiny.table("orders").to_pyarrow().to_pandas()
+    paid = orders[orders.status.isin(["paid", "shipped", "completed", "refunded"])]
+    assert len(firsts) == paid.customer_id.nunique() == 40

@@ -125,7 +125,7 @@ def with_refs(
         table = table.select(*[col for col in table.columns if col in used])
         for c in computed:
             mine = {ref for ref, col in local.items() if col == c.name}
-            asks_first = bool(mine) and mine <= set(first_only)
+            asks_first = bool(mine) and mine <= set(first_only) and _ends_on_key(model, c)
             table = _add_computed(table, c, span, first=asks_first)
     keep = {name: table[col] for name, col in local.items()}
     for i, entity in enumerate(joined):
@@ -229,6 +229,13 @@ def _add_computed(
         return ranked
     rest = table.filter(~ok).mutate(**{c.name: ibis.null("int64")})
     return ranked.union(rest.select(*ranked.columns))
+
+
+def _ends_on_key(model: SemanticModel, c: Computed) -> bool:
+    """Whether ``c``'s order ends on the model's primary key: then no two rows tie, which
+    ``_first_flag`` needs to agree with the window (a tie would give two first rows)."""
+    key = model.primary()
+    return key is not None and c.row_number.order_by[-1:] == (key.expr,)
 
 
 def _first_flag(kept: Any, spec: RowNumber, name: str, span: tuple[str, Any, Any] | None) -> Any:
