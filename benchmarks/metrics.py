@@ -32,6 +32,8 @@ import duckdb
 import ibis
 from _common import machine, write_section
 
+from luopan.tables import join_key_sql
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 SECTION = "## metrics (benchmarks/metrics.py)"
@@ -78,7 +80,10 @@ def scale_up(source: Path, target: Path, lines: int) -> tuple[int, int]:
         with duckdb.connect(str(target), read_only=True) as con:
             have = con.execute("SELECT count(*) FROM order_lines").fetchone()
             orders = con.execute("SELECT count(*) FROM orders").fetchone()
-        if have and orders and abs(have[0] - lines) / lines < 0.2:
+            keyed = con.execute(
+                "SELECT count(*) FROM duckdb_columns() WHERE column_name = '_order_key'"
+            ).fetchone()
+        if have and orders and keyed and keyed[0] and abs(have[0] - lines) / lines < 0.2:
             return int(have[0]), int(orders[0])
         target.unlink()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -87,13 +92,18 @@ def scale_up(source: Path, target: Path, lines: int) -> tuple[int, int]:
         con.execute(f"ATTACH {quoted} AS src (READ_ONLY)")
         (base,) = con.execute("SELECT count(*) FROM src.order_lines").fetchone() or (1,)
         k = max(1, math.ceil(lines / base))
-        con.execute(f"""CREATE TABLE orders AS SELECT * REPLACE (
+        # the suffixed IDs get their join keys as ingest would write them (join_key_sql)
+        ok, ck = join_key_sql("order_id"), join_key_sql("customer_id")
+        con.execute(f"""CREATE TABLE orders AS SELECT * REPLACE ({ok} AS _order_key,
+            {ck} AS _customer_key) FROM (SELECT * EXCLUDE (r) REPLACE (
             order_id || '-' || r AS order_id, customer_id || '-' || r AS customer_id)
-            FROM src.orders, range({k}) t(r)""")
-        con.execute(f"""CREATE TABLE order_lines AS SELECT * REPLACE (
-            order_id || '-' || r AS order_id) FROM src.order_lines, range({k}) t(r)""")
-        con.execute(f"""CREATE TABLE customers AS SELECT * REPLACE (
-            customer_id || '-' || r AS customer_id) FROM src.customers, range({k}) t(r)""")
+            FROM src.orders, range({k}) t(r))""")
+        con.execute(f"""CREATE TABLE order_lines AS SELECT * REPLACE ({ok} AS _order_key)
+            FROM (SELECT * EXCLUDE (r) REPLACE (order_id || '-' || r AS order_id)
+            FROM src.order_lines, range({k}) t(r))""")
+        con.execute(f"""CREATE TABLE customers AS SELECT * REPLACE ({ck} AS _customer_key)
+            FROM (SELECT * EXCLUDE (r) REPLACE (customer_id || '-' || r AS customer_id)
+            FROM src.customers, range({k}) t(r))""")
         for (name,) in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'src'"
         ).fetchall():

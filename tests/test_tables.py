@@ -50,7 +50,11 @@ def test_ddl_creates_every_column_with_its_type() -> None:
             [table.name],
         ).fetchall()
         names = [c[0] for c in cols]
-        assert names == [*table.column_names, *(n for n, *_ in LINEAGE_COLUMNS)]
+        assert names == [
+            *table.column_names,
+            *table.join_key_names,
+            *(n for n, *_ in LINEAGE_COLUMNS),
+        ]
     types = dict(
         con.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
@@ -60,6 +64,12 @@ def test_ddl_creates_every_column_with_its_type() -> None:
     assert types["order_id"] == "VARCHAR"
     assert types["paid_amount"] == "DECIMAL(18,2)"
     assert types["ordered_at"] == "TIMESTAMP"
+    assert types["_order_key"] == types["_customer_key"] == "BIGINT"
+    assert {t: v.join_keys for t, v in TABLES.items() if v.join_keys} == {
+        "customers": (("_customer_key", "customer_id"),),
+        "orders": (("_order_key", "order_id"), ("_customer_key", "customer_id")),
+        "order_lines": (("_order_key", "order_id"),),
+    }
 
 
 def test_keys_and_references_name_declared_columns() -> None:

@@ -51,6 +51,12 @@ def model_markdown() -> str:
                 f"References / 引用: `{', '.join(ref.columns)}` → "
                 f"`{ref.table}.{', '.join(ref.to_columns)}`"
             )
+        for key, column in table.join_keys:
+            out.append(
+                f"Join key / 关联键: `{key}` BIGINT, written at ingest from `{column}` (low 63 "
+                f"bits of its MD5, one-to-one, checked per load) / 入库时由 `{column}` 生成"
+                "（MD5 低 63 位，逐批校验一一对应）"
+            )
         out += [
             "",
             "| column | type | required | 中文 | English | rule |",

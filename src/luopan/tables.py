@@ -27,6 +27,7 @@ from luopan._table_types import (
     Table,
     batch_number,
     duckdb_type,
+    join_key_sql,
 )
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "batch_number",
     "duckdb_type",
     "get_table",
+    "join_key_sql",
 ]
 
 C = Column
@@ -94,6 +96,7 @@ TABLES: dict[str, Table] = {
             key=("customer_id",),
             time_column="first_seen_at",
             core=True,
+            join_keys=(("_customer_key", "customer_id"),),
         ),
         Table(
             "products",
@@ -139,6 +142,7 @@ TABLES: dict[str, Table] = {
             references=(Reference(("customer_id",), "customers", ("customer_id",)),),
             time_column="ordered_at",
             core=True,
+            join_keys=(("_order_key", "order_id"), ("_customer_key", "customer_id")),
         ),
         Table(
             "order_lines",
@@ -155,6 +159,7 @@ TABLES: dict[str, Table] = {
             key=("order_id", "line_no"),
             references=(Reference(("order_id",), "orders", ("order_id",)),),
             core=True,
+            join_keys=(("_order_key", "order_id"),),
         ),
         Table(
             "prices",

@@ -94,16 +94,18 @@ def test_bad_lines_are_found_as_by_the_row_checks(tmp_path, monkeypatch, case):
     assert calls[0] == by_parent
     got = (result.loaded, result.quarantined)
     assert got == ({"order_lines": loaded}, quarantined)
-    stored = query(ws, "SELECT * EXCLUDE (_batch, _batch_id, _loaded_at) FROM order_lines ORDER BY ALL")
+    stored = query(
+        ws, "SELECT * EXCLUDE (_batch, _batch_id, _loaded_at) FROM order_lines ORDER BY ALL"
+    )
 
     monkeypatch.undo()
     calls = _spy(monkeypatch, enabled=False)  # the key-hash grouping and the row anti join
     ws2, result2 = _load(tmp_path / "b", rows)
     assert calls == []
     assert (result2.loaded, result2.quarantined) == got
-    assert query(ws2, "SELECT * EXCLUDE (_batch, _batch_id, _loaded_at) FROM order_lines ORDER BY ALL") == (
-        stored
-    )
+    assert query(
+        ws2, "SELECT * EXCLUDE (_batch, _batch_id, _loaded_at) FROM order_lines ORDER BY ALL"
+    ) == (stored)
 
 
 def test_line_numbers_past_63_use_the_key_hash_grouping(tmp_path, monkeypatch):

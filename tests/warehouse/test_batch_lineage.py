@@ -69,6 +69,7 @@ def test_an_old_table_is_rebuilt_with_every_row_and_the_same_batch_ids(tmp_path:
     ]
     assert names == [
         *TABLES["orders"].column_names,
+        *TABLES["orders"].join_key_names,
         "_source",
         "_batch",
         "_batch_id",

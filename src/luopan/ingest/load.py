@@ -12,12 +12,15 @@ from typing import Any
 
 import duckdb
 
+from luopan.errors import WarehouseError
 from luopan.ingest.quarantine import QuarantineRow
 from luopan.ingest.readers import RawFile
 from luopan.ingest.stage import Stage, bind
+from luopan.tables import TABLES, join_key_sql
 from luopan.workspace import Workspace
 
 __all__ = [
+    "check_join_keys",
     "create_customers",
     "dedupe_raw",
     "drop_stages",
@@ -83,12 +86,46 @@ def upsert(con: duckdb.DuckDBPyConnection, stage: Stage, good: str, lineage: dic
     if _stored(con, table.name, table.key, good):
         keys = ", ".join(f'"{k}"' for k in table.key)
         con.execute(f'DELETE FROM "{table.name}" WHERE ({keys}) IN (SELECT {keys} FROM {good})')
+    jk = "".join(f', "{k}"' for k in table.join_key_names)
+    jv = "".join(f", {join_key_sql(c)}" for _, c in table.join_keys)
     sql = (
-        f'INSERT INTO "{table.name}" ({cols}, _source, _batch, _loaded_at, _line) '
-        f"SELECT {cols}, $source, $batch, $loaded, _line FROM {good}"
+        f'INSERT INTO "{table.name}" ({cols}{jk}, _source, _batch, _loaded_at, _line) '
+        f"SELECT {cols}{jv}, $source, $batch, $loaded, _line FROM {good}"
     )
     n = con.execute(sql, bind(sql, lineage)).fetchone()
+    check_join_keys(con, table.name, good)
     return int(n[0]) if n else 0
+
+
+def check_join_keys(con: duckdb.DuckDBPyConnection, table: str, batch: str) -> None:
+    """Refuse a batch in which an ID shares its join key with another ID of the warehouse.
+
+    Semantic models join and count on the stored keys (``luopan.tables.join_key_sql``), so
+    each key must stand for one ID across every table that stores it. The batch's distinct
+    (key, ID) pairs (``batch`` is a view of the rows just written to ``table``) are
+    looked up by key in each such table, the build side being the batch (a hash join that
+    streams the stored BIGINT keys once). Raises :class:`WarehouseError` inside the caller's
+    transaction, so the load is rolled back whole.
+    """
+    for key, column in TABLES[table].join_keys:
+        pairs = (
+            f'SELECT DISTINCT {join_key_sql(column)} AS k, "{column}" AS v FROM {batch} '
+            f'WHERE "{column}" IS NOT NULL'
+        )
+        holders = [t for t in TABLES.values() if key in t.join_key_names]
+        for other in holders:
+            ocol = dict(other.join_keys)[key]
+            clash = con.execute(
+                f'SELECT b.v, o."{ocol}" FROM ({pairs}) b JOIN "{other.name}" o '
+                f'ON o."{key}" = b.k WHERE o."{ocol}" <> b.v LIMIT 1'
+            ).fetchone()
+            if clash is not None:
+                raise WarehouseError(
+                    f"table {table}: {column} {clash[0]!r} and {clash[1]!r} (in {other.name}) "
+                    f"share the join key {key}; 两个编号的关联键相同，本批次未入库",
+                    fix=f"give one of the two a distinct {column} (e.g. prefix it with its "
+                    "shop or source) and load the file again",
+                )
 
 
 def _stored(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], good: str) -> bool:
@@ -110,9 +147,10 @@ def create_customers(con: duckdb.DuckDBPyConnection, good: str, lineage: dict[st
     The batch's buyers are grouped first and anti-joined with the table, so DuckDB builds on
     the few buyers and streams the table's key column once.
     """
-    sql = f"""INSERT INTO customers (customer_id, first_seen_at, acquisition_channel,
-                                   _source, _batch, _loaded_at, _line)
-            SELECT b.customer_id, b.first_seen_at, b.channel, $source, $batch, $loaded, b._line
+    sql = f"""INSERT INTO customers (customer_id, _customer_key, first_seen_at,
+                                   acquisition_channel, _source, _batch, _loaded_at, _line)
+            SELECT b.customer_id, {join_key_sql("customer_id")}, b.first_seen_at, b.channel,
+                   $source, $batch, $loaded, b._line
             FROM (SELECT customer_id, min(ordered_at) AS first_seen_at,
                          arg_min(channel, ordered_at) AS channel, min(_line) AS _line
                   FROM {good} WHERE customer_id IS NOT NULL GROUP BY customer_id) b

@@ -36,7 +36,8 @@ def resolve_ref(catalog: Catalog, model: SemanticModel, ref: str) -> tuple[tuple
         MetricError: the reference resolves to nothing.
     """
     dims = {d.name: d.column for d in model.dimensions}
-    cols = set(TABLES[model.table].column_names) if model.table in TABLES else set()
+    t = TABLES.get(model.table)
+    cols = {*t.column_names, *t.join_key_names} if t is not None else set()
     if ref in dims:
         return (), dims[ref]
     if ref in cols or ref in {c.name for c in model.computed}:
@@ -112,8 +113,22 @@ def with_refs(
     order = [e.name for e in model.entities]
     first = resolve_ref(catalog, model, within[0])[0][:1] if within is not None else ()
     joined = dict(sorted(joined.items(), key=lambda kv: ((kv[0],) != first, order.index(kv[0]))))
+    stored = set(table.columns)
+    keyed = {e.expr: e.key for e in model.entities if e.key is not None and e.key in stored}
     fks = {e.name: e.expr for e in model.entities}
-    computed = [c for c in model.computed if c.name in refs or c.name in local.values()]
+    pks: dict[str, str] = {}
+    for e in model.entities:
+        target = _primary_model(catalog, e.name) if e.name in joined else None
+        if target is None or e.expr not in keyed:
+            continue
+        p = target.primary()
+        if p is not None and p.key is not None and p.key in _table(con, target.table).columns:
+            fks[e.name], pks[e.name] = keyed[e.expr], p.key
+    computed = [
+        _keyed_partition(c, keyed)
+        for c in model.computed
+        if c.name in refs or c.name in local.values()
+    ]
     if computed:
         # only the columns used go through the window: it sorts every column it carries
         names = {c.name for c in computed}
@@ -134,10 +149,9 @@ def with_refs(
     for i, (entity, sub) in enumerate(joined.items()):
         target = _primary_model(catalog, entity)
         assert target is not None
-        right = with_refs(con, catalog, target, set(sub.values()) | {_pk(target)})
-        right = right.select(
-            **{f"__pk{i}": right[_pk(target)]}, **{ref: right[r] for ref, r in sub.items()}
-        )
+        pk = pks.get(entity, _pk(target))
+        right = with_refs(con, catalog, target, set(sub.values()) | {pk})
+        right = right.select(**{f"__pk{i}": right[pk]}, **{ref: right[r] for ref, r in sub.items()})
         bounds = []
         if within is not None and within[0] in sub:
             ts = right[within[0]].cast("timestamp")
@@ -152,6 +166,24 @@ def with_refs(
             base = base.left_join(right, base[f"__fk{i}"] == right[f"__pk{i}"])
         base = base.select(*[c for c in base.columns if c not in (f"__fk{i}", f"__pk{i}")])
     return base
+
+
+def _keyed_partition(c: Computed, keyed: dict[str, str]) -> Computed:
+    """``c`` with each partition column that has a stored join key replaced by the key (the
+    same partitions, one-to-one; an integer hashes faster than the text)."""
+    spec = c.row_number
+    parts = tuple(keyed.get(p, p) for p in spec.partition_by)
+    # a top-level NULL test of a keyed ID reads the key instead: NULL exactly where the ID is
+    filters = tuple(
+        f.model_copy(update={"field": keyed[f.field]})
+        if f.field in keyed and f.op in ("is_null", "not_null")
+        else f
+        for f in spec.filter
+    )
+    if parts == spec.partition_by and filters == spec.filter:
+        return c
+    update = {"partition_by": parts, "filter": filters}
+    return c.model_copy(update={"row_number": spec.model_copy(update=update)})
 
 
 def _table(con: Any, name: str) -> Any:
@@ -361,9 +393,14 @@ def aggregate(agg: str | None, v: Any) -> Any:
     return v.cast("int64").sum()  # sum_boolean
 
 
-def entity_ref(catalog: Catalog, m: Metric, entity: str) -> str:
+def entity_ref(catalog: Catalog, m: Metric, entity: str, con: Any = None) -> str:
+    """The column of ``m``'s model that holds ``entity``: its stored join key when ``con`` is
+    given and the table holds one (see ``Entity.key``), else its ID column."""
     model = catalog.models[str(m.model)]
-    found = next((e.expr for e in model.entities if e.name == entity), None)
+    found = next((e for e in model.entities if e.name == entity), None)
     if found is None:
         raise MetricError(f"metric {m.name!r}: model {model.name!r} has no entity {entity!r}")
-    return found
+    if con is not None and found.key is not None:
+        if found.key in _table(con, model.table).columns:
+            return found.key
+    return found.expr

@@ -17,8 +17,8 @@ from luopan.errors import MetricError
 from luopan.metrics.catalog import Catalog
 from luopan.metrics.expr import compile_expr, expr_names
 from luopan.metrics.grains import IBIS_UNIT
-from luopan.metrics.refs import condition, fields, first_only, resolve_ref, with_refs
-from luopan.metrics.spec import Condition, Metric
+from luopan.metrics.refs import _table, condition, fields, first_only, resolve_ref, with_refs
+from luopan.metrics.spec import Condition, Metric, SemanticModel
 
 __all__: list[str] = []
 
@@ -55,7 +55,8 @@ def _rows(
     values = values or {_V: m}
     filters = {v.model_dump_json(include={"filter"}) for v in values.values()}
     shared = m.filter if len(filters) == 1 else ()
-    names = [n for v in values.values() if v.expr for n in expr_names(v.expr)]
+    exprs = {col: _distinct_key(con, model, v) or v.expr for col, v in values.items()}
+    names = [n for e in exprs.values() if e for n in expr_names(e)]
     conds = [*where, *(c for v in values.values() for c in v.filter)]
     refs = fields(conds)
     # a row number compared only with 1 or 2 needs no window (see with_refs)
@@ -98,13 +99,26 @@ def _rows(
         t = t.filter(ts < _ts_literal(hi))
     cols = {}
     for col, v in values.items():
-        value = compile_expr(v.expr, lambda n: t[n]) if v.expr else ibis.literal(1)
+        e = exprs[col]
+        value = compile_expr(e, lambda n: t[n]) if e else ibis.literal(1)
         if not shared and v.filter:
             value = ibis.ifelse(holds(v.filter), value, ibis.null(value.type()))
         cols[col] = value
     return t.select(
         **{_TS: t[time_ref].cast("timestamp")}, **cols, **{r: t[r] for r in {*by, *extra}}
     )
+
+
+def _distinct_key(con: Any, model: SemanticModel, m: Metric) -> str | None:
+    """The stored join key to count instead of ``m``'s expr, when ``m`` counts the distinct
+    values of an entity's ID that has one (``Entity.key``: one-to-one with the ID, NULL where
+    it is NULL, so the count is the same; an integer hashes faster than the text)."""
+    if m.agg != "count_distinct" or not m.expr:
+        return None
+    e = next((e for e in model.entities if e.expr == m.expr.strip() and e.key), None)
+    if e is None or e.key not in _table(con, model.table).columns:
+        return None
+    return e.key
 
 
 def _group(t: Any, keys: list[str], **aggs: Any) -> Any:

@@ -65,11 +65,18 @@ class Label(_Strict):
 
 
 class Entity(_Strict):
-    """A key that joins semantic models: ``primary`` on its own model, ``foreign`` elsewhere."""
+    """A key that joins semantic models: ``primary`` on its own model, ``foreign`` elsewhere.
+
+    ``key`` names a BIGINT column stored one-to-one with ``expr`` (luopan's ingest writes
+    ``_order_key`` and ``_customer_key``: ``luopan.tables.join_key_sql``). Two models join on
+    it when both entities declare one and both tables hold it, and a row number partitioned
+    by ``expr`` groups on it: the same rows as the text, hashed as one integer.
+    """
 
     name: str
     type: Literal["primary", "foreign", "unique", "natural"]
     expr: str
+    key: str | None = None
 
 
 class Dimension(_Strict):

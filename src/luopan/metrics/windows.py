@@ -116,6 +116,12 @@ def _conversion(
     n, unit = parse_window(spec.window)
     key = entity_ref(catalog, base_m, spec.entity)
     ckey = entity_ref(catalog, conv_m, spec.entity)
+    keyed = (
+        entity_ref(catalog, base_m, spec.entity, con),
+        entity_ref(catalog, conv_m, spec.entity, con),
+    )
+    if keyed[0] != key and keyed[1] != ckey:  # both sides hold the join key: match on it
+        key, ckey = keyed
     conv = _rows(
         con,
         catalog,

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from luopan.errors import ReadOnlyQueryError, WarehouseError
-from luopan.tables import TABLES, Table
+from luopan.tables import TABLES, Table, join_key_sql
 
 __all__ = ["LOADS_TABLE", "QUARANTINE_TABLE", "LoadRecord", "Warehouse", "run_read_only"]
 
@@ -75,16 +75,16 @@ class LoadRecord:
 _History = tuple[dict[str, dict[str, LoadRecord]], dict[tuple[str, str], str]]
 
 
-def _migrate_batch_column(con: duckdb.DuckDBPyConnection, table: Table, old: set[str]) -> None:
+def _migrate_batch_column(con: duckdb.DuckDBPyConnection, table: Table, old: set[str]) -> bool:
     """Rebuild a table written before ``_batch_id`` was computed from the stored ``_batch``.
 
     Such a table stores ``_batch_id`` as text; its rows are copied, in the caller's
     transaction, into a table of the current declaration with each id turned into its number
     (the columns both declarations have; a column the old one lacks stays NULL). ``old``:
-    the table's stored column names.
+    the table's stored column names. Returns whether the table was rebuilt.
     """
     if "_batch" in old or "_batch_id" not in old:
-        return
+        return False
     new = f"{table.name}__batch_migration"
     wanted = (*table.column_names, "_source", "_loaded_at", "_line")
     keep = ", ".join(f'"{c}"' for c in wanted if c in old)
@@ -105,6 +105,31 @@ def _migrate_batch_column(con: duckdb.DuckDBPyConnection, table: Table, old: set
         f"CAST(CASE WHEN {h} >= {1 << 63} THEN {h} - {1 << 64} ELSE {h} END AS BIGINT) "
         f'FROM "{table.name}"'
     )
+    con.execute(f'DROP TABLE "{table.name}"')
+    con.execute(f'ALTER TABLE "{new}" RENAME TO "{table.name}"')
+    return True
+
+
+def _add_join_keys(
+    con: duckdb.DuckDBPyConnection, table: Table, old: set[str], rebuilt: bool
+) -> None:
+    """Give a table written before its join keys existed its keys, computed from the IDs.
+
+    The rows are copied, in the caller's transaction, into a table of the current
+    declaration (DuckDB refuses an ``ALTER TABLE … ADD COLUMN`` and an ``UPDATE`` of the
+    same table in one transaction). ``old``: the stored column names before this open;
+    ``rebuilt``: the table was just copied into the current declaration (keys still NULL).
+    """
+    if not table.join_keys or (not rebuilt and set(table.join_key_names) <= old):
+        return
+    have = set(old) | ({*table.column_names, "_batch"} if rebuilt else set())
+    wanted = (*table.column_names, "_source", "_batch", "_loaded_at", "_line")
+    keep = ", ".join(f'"{c}"' for c in wanted if c in have)
+    keys = ", ".join(f'"{k}"' for k in table.join_key_names)
+    values = ", ".join(join_key_sql(c) for _, c in table.join_keys)
+    new = f"{table.name}__key_migration"
+    con.execute(table.ddl(new))
+    con.execute(f'INSERT INTO "{new}" ({keep}, {keys}) SELECT {keep}, {values} FROM "{table.name}"')
     con.execute(f'DROP TABLE "{table.name}"')
     con.execute(f'ALTER TABLE "{new}" RENAME TO "{table.name}"')
 
@@ -160,7 +185,9 @@ class Warehouse:
                 ).fetchall()
             )
             for table in TABLES.values():
-                _migrate_batch_column(self.con, table, set(stored[table.name]))
+                old = set(stored[table.name])
+                rebuilt = _migrate_batch_column(self.con, table, old)
+                _add_join_keys(self.con, table, old, rebuilt)
             self.con.execute(_LOADS_DDL)
             self.con.execute(_QUARANTINE_DDL)
         except BaseException:

@@ -1,0 +1,153 @@
+"""Join keys: ingest stores beside ``order_id`` and ``customer_id`` the low 63 bits of their MD5
+(RFC 1321, computed here with hashlib); a warehouse written before the keys gets them on open;
+a batch whose ID would share a key with another ID is refused whole; the catalog joins on the
+keys and falls back to the IDs where a table holds none, with the same values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import ibis
+import pytest
+
+from helpers import ITEM_HEADERS, TMALL_HEADERS, make_workspace, query, tmall_row, write_csv
+from luopan.errors import WarehouseError
+from luopan.ingest.load import check_join_keys
+from luopan.ingest.pipeline import ingest_workspace
+from luopan.metrics import default_catalog
+from luopan.metrics.compiler import compile_metric
+from luopan.tables import LINEAGE_COLUMNS, LINEAGE_COMPUTED, TABLES
+from luopan.warehouse.store import Warehouse
+
+SOURCES = [
+    {"name": "tmall_orders", "path": "exports/ExportOrderList_*.csv", "preset": "tmall_orders"},
+    {"name": "tmall_items", "path": "exports/ExportOrderDetailList_*.csv", "preset": "tmall_items"},
+]
+
+
+def _key(text: str) -> int:
+    """The low 64 bits of the MD5 digest (bytes 8–15, little-endian, as DuckDB's
+    ``md5_number_lower`` reads them), shifted right by one."""
+    return int.from_bytes(hashlib.md5(text.encode()).digest()[8:], "little") >> 1
+
+
+def _shop(root: Path, orders: list[tuple[str, str]], month: str = "202511"):
+    write_csv(
+        root / f"exports/ExportOrderList_{month}.csv",
+        [TMALL_HEADERS, *[tmall_row(o, buyer) for o, buyer in orders]],
+        encoding="gbk",
+    )
+    write_csv(
+        root / f"exports/ExportOrderDetailList_{month}.csv",
+        [ITEM_HEADERS, *[[o, "鲜橙", "12.5", "2", f"SKU-{o}"] for o, _ in orders]],
+        encoding="gbk",
+    )
+    return make_workspace(root, SOURCES)
+
+
+def test_ingest_stores_the_key_of_every_id(tmp_path: Path) -> None:
+    ws = _shop(tmp_path, [("1001", "买家甲"), ("1002", "买家乙"), ("1003", "买家甲")])
+    assert all(r.status == "loaded" for r in ingest_workspace(ws))
+    orders = query(ws, "SELECT order_id, _order_key, customer_id, _customer_key FROM orders")
+    lines = query(ws, "SELECT order_id, _order_key FROM order_lines")
+    customers = query(ws, "SELECT customer_id, _customer_key FROM customers")
+    assert len(orders) == 3 and len(lines) == 3 and len(customers) == 2
+    assert all(ok == _key(o) and ck == _key(c) for o, ok, c, ck in orders)
+    assert all(ok == _key(o) for o, ok in lines)
+    assert all(ck == _key(c) for c, ck in customers)
+    assert len({ck for *_, ck in orders}) == 2  # two buyers, two keys
+    assert all(0 <= k < 2**63 for _, k in lines)
+
+
+def test_an_old_warehouse_gets_its_keys_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    table = TABLES["order_lines"]
+    cols = [f'"{c}" {t}' for c, t in (("order_id", "VARCHAR"), ("line_no", "BIGINT"))]
+    cols += [f'"{n}" {t}' for n, t, _, _ in LINEAGE_COLUMNS if n not in LINEAGE_COMPUTED]
+    with duckdb.connect(str(path)) as con:  # as written before the keys: no _order_key
+        con.execute(f"CREATE TABLE order_lines ({', '.join(cols)})")
+        con.executemany(
+            "INSERT INTO order_lines (order_id, line_no, _source, _batch, _loaded_at, _line) "
+            "VALUES (?, ?, 'pos', 5, ?, ?)",
+            [
+                (o, n, dt.datetime(2026, 6, 1), i + 2)
+                for i, (o, n) in enumerate([("A-1", 1), ("A-1", 2), ("B-7", 1)])
+            ],
+        )
+    with Warehouse(path) as wh:
+        rows = wh.con.execute(
+            "SELECT order_id, line_no, _order_key, _batch, _line FROM order_lines ORDER BY _line"
+        ).fetchall()
+        names = [r[0] for r in wh.con.execute("DESCRIBE order_lines").fetchall()]
+    assert rows == [
+        ("A-1", 1, _key("A-1"), 5, 2),
+        ("A-1", 2, _key("A-1"), 5, 3),
+        ("B-7", 1, _key("B-7"), 5, 4),
+    ]
+    assert names[: len(table.column_names) + 1] == [*table.column_names, "_order_key"]
+    with Warehouse(path) as wh:  # opening again changes nothing
+        assert wh.con.execute("SELECT count(*), sum(_order_key) FROM order_lines").fetchone() == (
+            3,
+            2 * _key("A-1") + _key("B-7"),
+        )
+
+
+def test_a_batch_whose_id_shares_a_key_is_refused_whole(tmp_path: Path) -> None:
+    ws = _shop(tmp_path, [("1001", "买家甲")])
+    assert all(r.status == "loaded" for r in ingest_workspace(ws))
+    # Two IDs sharing a key cannot be found by search (2⁶³ values); the stored key of 1001
+    # is set to the key 1002 will have, as if the two collided.
+    with duckdb.connect(str(ws.warehouse_path)) as con:
+        con.execute("UPDATE orders SET _order_key = ? WHERE order_id = '1001'", [_key("1002")])
+    before = query(ws, "SELECT order_id, _order_key FROM orders ORDER BY 1")
+    _shop(tmp_path, [("1002", "买家乙")], month="202512")
+    results = {r.file: r for r in ingest_workspace(ws)}
+    failed = results["exports/ExportOrderList_202512.csv"]
+    assert failed.status == "failed"
+    assert "'1002' and '1001' (in orders) share the join key _order_key" in failed.message
+    assert query(ws, "SELECT order_id, _order_key FROM orders ORDER BY 1") == before
+
+
+def test_check_join_keys_looks_in_every_table_that_stores_the_key(tmp_path: Path) -> None:
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        con = wh.con
+        con.execute(
+            "INSERT INTO order_lines (order_id, line_no, sku, quantity, _order_key) "
+            "VALUES ('X', 1, 'S', 1, ?)",
+            [_key("Y")],
+        )
+        con.execute("CREATE TEMP VIEW batch AS SELECT 'Y' AS order_id, 'C' AS customer_id")
+        with pytest.raises(WarehouseError, match="'Y' and 'X' \\(in order_lines\\)"):
+            check_join_keys(con, "orders", "batch")
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW batch AS SELECT 'X' AS order_id, 'C' AS customer_id"
+        )
+        check_join_keys(con, "orders", "batch")  # the same ID: no clash
+
+
+def test_the_catalog_joins_on_the_keys_and_falls_back_to_the_ids(demo_world, tmp_path) -> None:
+    ws, _ = demo_world
+    bare = tmp_path / "bare.duckdb"
+    shutil.copy(ws.warehouse_path, bare)
+    with duckdb.connect(str(bare)) as con:  # a warehouse whose tables hold no keys
+        for t in ("orders", "order_lines", "customers"):
+            for k in TABLES[t].join_key_names:
+                con.execute(f'ALTER TABLE "{t}" DROP COLUMN "{k}"')
+    catalog = default_catalog()
+    lo, hi = dt.date(2025, 12, 1), dt.date(2026, 3, 2)  # 13 weeks
+    for name in ("gross_margin_pct", "repeat_purchase_rate", "gmv_new"):
+        got = {}
+        for label, path in (("keyed", ws.warehouse_path), ("bare", bare)):
+            con = ibis.duckdb.connect(str(path), read_only=True)
+            expr = compile_metric(con, catalog, name, grain="week", start=lo, end=hi)
+            sql = str(ibis.to_sql(expr, dialect="duckdb"))
+            assert ("_order_key" in sql or "_customer_key" in sql) == (label == "keyed"), name
+            got[label] = expr.execute().sort_values("period").reset_index(drop=True)
+            con.disconnect()
+        assert len(got["keyed"]) == 13
+        assert got["keyed"]["period"].tolist() == got["bare"]["period"].tolist()
+        assert got["keyed"]["value"].tolist() == pytest.approx(got["bare"]["value"].tolist())
