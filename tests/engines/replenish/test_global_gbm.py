@@ -12,7 +12,7 @@ from replenish_data import load_fresh, split
 from luopan.engines.replenish import DemandForecaster, coverage, mase, wape
 from luopan.engines.replenish.forecast import FAST_MODELS
 from luopan.engines.replenish.global_gbm import GlobalGBM, exog_columns
-from luopan.errors import DataContractError
+from luopan.errors import DataContractError, EngineError
 
 WEEKLY = np.array([0.8, 0.8, 0.9, 1.0, 1.1, 1.5, 0.9])  # Monday .. Sunday
 UPLIFT = 1.6
@@ -116,6 +116,12 @@ def test_default_models_unchanged_without_exog_and_exog_contract() -> None:
         DemandForecaster(models=("GlobalGBM",), combine=1, exog=("price",)).fit(df)
     with pytest.raises(DataContractError, match="price"):
         GlobalGBM().fit_predict(df, 7, exog=("price",))
+    with pytest.raises(EngineError) as err:
+        GlobalGBM().fit_predict(promo_panel(n=1, days=15), 7)
+    assert err.value.fix is not None and "21 days" in err.value.fix
+    g = GlobalGBM(max_iter=5)
+    g.fit_predict(df, 7)
+    assert g.get_params()["max_iter"] == 5 and not [k for k in vars(g) if k.endswith("_")]
 
 
 @pytest.mark.slow

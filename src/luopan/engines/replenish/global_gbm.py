@@ -192,6 +192,9 @@ class _Panel:
 class GlobalGBM:
     """Global Poisson gradient-boosted trees forecasting all series at once (direct strategy).
 
+    ``fit_predict`` trains and forecasts in one call and stores nothing, so one instance (a set
+    of settings) can serve every CV origin of ``DemandForecaster`` and be shared safely.
+
     Args:
         censor_hours: days with more stock-out hours than this are censored (not targets, not in
             the level means); ``None`` uses every day as observed demand.
@@ -228,6 +231,13 @@ class GlobalGBM:
         self.l2_regularization = l2_regularization
         self.seed = seed
         self.n_threads = n_threads
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor parameters (scikit-learn convention)."""
+        import inspect
+
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {n: getattr(self, n) for n in names}
 
     def fit_predict(
         self,
@@ -282,7 +292,6 @@ class GlobalGBM:
             model = self._regressor().fit(x, y)
             pred = model.predict(rows).reshape(h, len(panel.ids)).T  # series × horizon
         ds = panel.dates[(o[:, None] + np.arange(1, h + 1)[None, :]).ravel()]
-        self.model_ = model
         return pd.DataFrame(
             {
                 "unique_id": np.repeat(panel.ids, h),
