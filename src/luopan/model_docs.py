@@ -53,9 +53,9 @@ def model_markdown() -> str:
             )
         for key, column in table.join_keys:
             out.append(
-                f"Join key / 关联键: `{key}` BIGINT, written at ingest from `{column}` (low 63 "
-                f"bits of its MD5, one-to-one, checked per load) / 入库时由 `{column}` 生成"
-                "（MD5 低 63 位，逐批校验一一对应）"
+                f"Join key / 关联键: `{key}` BIGINT, written at ingest from `{column}` (DuckDB "
+                f"`hash` >> 1, one-to-one, checked per load) / 入库时由 `{column}` 生成"
+                "（DuckDB `hash` 右移一位，逐批校验一一对应）"
             )
         out += [
             "",

@@ -19,6 +19,7 @@ The column kinds and the ``Column``/``Reference``/``Table`` types live in
 from __future__ import annotations
 
 from luopan._table_types import (
+    JOIN_KEY_PROBE,
     LINEAGE_COLUMNS,
     LINEAGE_COMPUTED,
     Column,
@@ -31,6 +32,7 @@ from luopan._table_types import (
 )
 
 __all__ = [
+    "JOIN_KEY_PROBE",
     "LINEAGE_COLUMNS",
     "LINEAGE_COMPUTED",
     "TABLES",

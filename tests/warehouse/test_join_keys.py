@@ -1,12 +1,12 @@
-"""Join keys: ingest stores beside ``order_id`` and ``customer_id`` the low 63 bits of their MD5
-(RFC 1321, computed here with hashlib); a warehouse written before the keys gets them on open;
-a batch whose ID would share a key with another ID is refused whole; the catalog joins on the
-keys and falls back to the IDs where a table holds none, with the same values."""
+"""Join keys: ingest stores beside ``order_id`` and ``customer_id`` DuckDB's 64-bit hash of the
+ID shifted right by one; a warehouse written before the keys, or under an engine whose hash
+differs, gets them (again) on open; a batch whose ID would share a key with another ID is
+refused whole; the catalog joins on the keys and falls back to the IDs where a table holds
+none, with the same values."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from luopan.ingest.load import check_join_keys
 from luopan.ingest.pipeline import ingest_workspace
 from luopan.metrics import default_catalog
 from luopan.metrics.compiler import compile_metric
-from luopan.tables import LINEAGE_COLUMNS, LINEAGE_COMPUTED, TABLES
+from luopan.tables import JOIN_KEY_PROBE, LINEAGE_COLUMNS, LINEAGE_COMPUTED, TABLES, join_key_sql
 from luopan.warehouse.store import Warehouse
 
 SOURCES = [
@@ -30,9 +30,10 @@ SOURCES = [
 
 
 def _key(text: str) -> int:
-    """The low 64 bits of the MD5 digest (bytes 8–15, little-endian, as DuckDB's
-    ``md5_number_lower`` reads them), shifted right by one."""
-    return int.from_bytes(hashlib.md5(text.encode()).digest()[8:], "little") >> 1
+    """DuckDB's ``hash`` of the text (an unsigned 64-bit value) shifted right by one."""
+    row = duckdb.sql(f"SELECT hash('{text}')").fetchone()
+    assert row is not None
+    return int(row[0]) >> 1
 
 
 def _shop(root: Path, orders: list[tuple[str, str]], month: str = "202511"):
@@ -112,21 +113,52 @@ def test_a_batch_whose_id_shares_a_key_is_refused_whole(tmp_path: Path) -> None:
     assert query(ws, "SELECT order_id, _order_key FROM orders ORDER BY 1") == before
 
 
-def test_check_join_keys_looks_in_every_table_that_stores_the_key(tmp_path: Path) -> None:
+def test_check_join_keys_looks_up_each_id_in_its_own_table(tmp_path: Path) -> None:
     with Warehouse(tmp_path / "w.duckdb") as wh:
         con = wh.con
         con.execute(
-            "INSERT INTO order_lines (order_id, line_no, sku, quantity, _order_key) "
-            "VALUES ('X', 1, 'S', 1, ?)",
+            "INSERT INTO orders (order_id, ordered_at, _order_key) "
+            "VALUES ('X', TIMESTAMP '2026-06-01 08:00', ?)",
             [_key("Y")],
         )
+        # a batch of orders holding order Y: its key is the stored key of order X
         con.execute("CREATE TEMP VIEW batch AS SELECT 'Y' AS order_id, 'C' AS customer_id")
-        with pytest.raises(WarehouseError, match="'Y' and 'X' \\(in order_lines\\)"):
+        with pytest.raises(WarehouseError, match="order_id 'Y' and 'X' \\(in orders\\)"):
             check_join_keys(con, "orders", "batch")
+        # order lines reference their order: the row checks keep only lines whose order is
+        # stored, so their IDs are not looked up again
+        check_join_keys(con, "order_lines", "batch")
         con.execute(
             "CREATE OR REPLACE TEMP VIEW batch AS SELECT 'X' AS order_id, 'C' AS customer_id"
         )
         check_join_keys(con, "orders", "batch")  # the same ID: no clash
+        # the buyers a batch creates are looked up in customers
+        con.execute(
+            "INSERT INTO customers (customer_id, _customer_key) VALUES ('D', ?)", [_key("C")]
+        )
+        with pytest.raises(WarehouseError, match="customer_id 'C' and 'D' \\(in customers\\)"):
+            check_join_keys(con, "customers", "batch")
+
+
+def test_a_batch_creating_a_buyer_whose_key_is_taken_is_refused(tmp_path: Path) -> None:
+    ws = _shop(tmp_path / "a", [("1001", "买家甲")])
+    assert all(r.status == "loaded" for r in ingest_workspace(ws))
+    ((first,),) = query(ws, "SELECT customer_id FROM customers")
+    # the pseudonymous ID 买家乙 will get (salted): learnt from a copy of the workspace
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    copy = _shop(tmp_path / "b", [("1002", "买家乙")], month="202512")
+    ingest_workspace(copy)
+    ((second,),) = query(copy, "SELECT customer_id FROM customers WHERE customer_id <> ?", [first])
+    with duckdb.connect(str(ws.warehouse_path)) as con:  # as if the two IDs collided
+        con.execute("UPDATE customers SET _customer_key = ?", [_key(second)])
+    before = query(ws, "SELECT customer_id, _customer_key FROM customers ORDER BY 1")
+    _shop(tmp_path / "a", [("1002", "买家乙")], month="202512")
+    results = {r.file: r for r in ingest_workspace(ws)}
+    failed = results["exports/ExportOrderList_202512.csv"]
+    assert failed.status == "failed"
+    assert f"customer_id {second!r} and {first!r} (in customers)" in str(failed.message)
+    assert query(ws, "SELECT customer_id, _customer_key FROM customers ORDER BY 1") == before
+    assert query(ws, "SELECT count(*) FROM orders") == [(1,)]
 
 
 def test_the_catalog_joins_on_the_keys_and_falls_back_to_the_ids(demo_world, tmp_path) -> None:
@@ -151,3 +183,29 @@ def test_the_catalog_joins_on_the_keys_and_falls_back_to_the_ids(demo_world, tmp
         assert len(got["keyed"]) == 13
         assert got["keyed"]["period"].tolist() == got["bare"]["period"].tolist()
         assert got["keyed"]["value"].tolist() == pytest.approx(got["bare"]["value"].tolist())
+
+
+def test_keys_are_computed_again_when_the_engines_hash_differs(tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    with Warehouse(path) as wh:
+        wh.con.execute(
+            "INSERT INTO orders (order_id, customer_id, ordered_at, _order_key, _customer_key) "
+            "VALUES ('A-1', 'C-9', TIMESTAMP '2026-06-01 08:00', 1, 2)"
+        )
+        # as if the warehouse had been written by an engine whose hash gave other keys
+        wh.con.execute("UPDATE _join_key_probe SET probe = probe + 1")
+    with Warehouse(path) as wh:
+        got = wh.con.execute("SELECT order_id, _order_key, _customer_key FROM orders").fetchall()
+        probe = wh.con.execute("SELECT probe FROM _join_key_probe").fetchall()
+    assert got == [("A-1", _key("A-1"), _key("C-9"))]
+    assert probe == [(_key(JOIN_KEY_PROBE),)]
+    with Warehouse(path) as wh:  # the probe agrees now: nothing is recomputed
+        wh.con.execute("UPDATE orders SET _customer_key = 7")
+    with Warehouse(path) as wh:
+        assert wh.con.execute("SELECT _customer_key FROM orders").fetchall() == [(7,)]
+
+
+def test_a_null_id_has_a_null_key() -> None:
+    with duckdb.connect() as con:
+        row = con.execute(f"SELECT {join_key_sql('c')} FROM (SELECT NULL::VARCHAR AS c)")
+        assert row.fetchall() == [(None,)]

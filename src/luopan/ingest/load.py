@@ -93,31 +93,34 @@ def upsert(con: duckdb.DuckDBPyConnection, stage: Stage, good: str, lineage: dic
         f"SELECT {cols}{jv}, $source, $batch, $loaded, _line FROM {good}"
     )
     n = con.execute(sql, bind(sql, lineage)).fetchone()
-    check_join_keys(con, table.name, good)
     return int(n[0]) if n else 0
 
 
 def check_join_keys(con: duckdb.DuckDBPyConnection, table: str, batch: str) -> None:
     """Refuse a batch in which an ID shares its join key with another ID of the warehouse.
 
-    Semantic models join and count on the stored keys (``luopan.tables.join_key_sql``), so
-    each key must stand for one ID across every table that stores it. The batch's distinct
-    (key, ID) pairs (``batch`` is a view of the rows just written to ``table``) are
-    looked up by key in each such table, the build side being the batch (a hash join that
-    streams the stored BIGINT keys once). Raises :class:`WarehouseError` inside the caller's
-    transaction, so the load is rolled back whole.
+    Semantic models join and count on the stored keys (``luopan.tables.join_key_sql``), so a
+    key must stand for one ID. Each ID of the batch (``batch``: a view of the rows just
+    written to ``table``) is looked up by key in the table whose primary key that ID is
+    (``orders`` for order IDs, ``customers`` for customer IDs; one row per ID, already holding
+    the batch's own new IDs): one hash join, no distinct. A column that references that table
+    (an order line's ``order_id``) is not looked up: the row checks keep only lines whose
+    order is stored, and two stored orders sharing a key were refused when the later one
+    came (10M order lines: 1.7 s CPU saved). Raises :class:`WarehouseError` inside the
+    caller's transaction, so the load is rolled back whole.
     """
-    for key, column in TABLES[table].join_keys:
-        pairs = (
-            f'SELECT DISTINCT {join_key_sql(column)} AS k, "{column}" AS v FROM {batch} '
-            f'WHERE "{column}" IS NOT NULL'
-        )
-        holders = [t for t in TABLES.values() if key in t.join_key_names]
-        for other in holders:
-            ocol = dict(other.join_keys)[key]
+    spec = TABLES[table]
+    referenced = {(r.columns, r.table) for r in spec.references}
+    for key, column in spec.join_keys:
+        for other in TABLES.values():
+            if other.key != (column,) or key not in other.join_key_names:
+                continue
+            if ((column,), other.name) in referenced and other.name != table:
+                continue
             clash = con.execute(
-                f'SELECT b.v, o."{ocol}" FROM ({pairs}) b JOIN "{other.name}" o '
-                f'ON o."{key}" = b.k WHERE o."{ocol}" <> b.v LIMIT 1'
+                f'SELECT b."{column}", o."{column}" FROM {batch} b JOIN "{other.name}" o '
+                f'ON o."{key}" = {join_key_sql(column, "b")} '
+                f'WHERE o."{column}" <> b."{column}" LIMIT 1'
             ).fetchone()
             if clash is not None:
                 raise WarehouseError(

@@ -33,6 +33,7 @@ from luopan.ingest.checks import check_stage
 from luopan.ingest.fast import stage_fast
 
 # The batch steps are looked up here at call time (the SIGKILL test and the benchmark wrap them).
+from luopan.ingest.load import check_join_keys
 from luopan.ingest.load import create_customers as _create_customers
 from luopan.ingest.load import dedupe_raw as _dedupe_raw
 from luopan.ingest.load import drop_stages as _drop_stages
@@ -305,6 +306,10 @@ def _load_batch(
                 result.loaded[stage.table] = _upsert(con, stage, g, lineage)
                 if stage.output.spec.creates_customers and stage.table == "orders":
                     result.customers_created = _create_customers(con, g, lineage)
+            for stage in stages:  # once every table of the batch holds its new IDs
+                check_join_keys(con, stage.table, good[stage.table])
+                if stage.output.spec.creates_customers and stage.table == "orders":
+                    check_join_keys(con, "customers", good[stage.table])  # buyers created
             if qrows:
                 con.executemany(
                     f"INSERT INTO {QUARANTINE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from luopan.errors import ReadOnlyQueryError, WarehouseError
-from luopan.tables import TABLES, Table, join_key_sql
+from luopan.tables import JOIN_KEY_PROBE, TABLES, Table, join_key_sql
 
 __all__ = ["LOADS_TABLE", "QUARANTINE_TABLE", "LoadRecord", "Warehouse", "run_read_only"]
 
@@ -111,18 +111,26 @@ def _migrate_batch_column(con: duckdb.DuckDBPyConnection, table: Table, old: set
 
 
 def _add_join_keys(
-    con: duckdb.DuckDBPyConnection, table: Table, old: set[str], rebuilt: bool
+    con: duckdb.DuckDBPyConnection, table: Table, old: set[str], again: bool
 ) -> None:
-    """Give a table written before its join keys existed its keys, computed from the IDs.
+    """Compute a table's join keys from its IDs: for a table written before the keys existed,
+    and for every table when ``again`` (it was just copied into the current declaration with
+    NULL keys, or the engine's ``hash`` changed: see ``_join_key_probe``).
 
     The rows are copied, in the caller's transaction, into a table of the current
     declaration (DuckDB refuses an ``ALTER TABLE … ADD COLUMN`` and an ``UPDATE`` of the
-    same table in one transaction). ``old``: the stored column names before this open;
-    ``rebuilt``: the table was just copied into the current declaration (keys still NULL).
+    same table in one transaction). ``old``: the stored column names before this open.
     """
-    if not table.join_keys or (not rebuilt and set(table.join_key_names) <= old):
+    if not table.join_keys or (not again and set(table.join_key_names) <= old):
         return
-    have = set(old) | ({*table.column_names, "_batch"} if rebuilt else set())
+    have = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND table_catalog = current_database() AND table_schema = 'main'",
+            [table.name],
+        ).fetchall()
+    }
     wanted = (*table.column_names, "_source", "_batch", "_loaded_at", "_line")
     keep = ", ".join(f'"{c}"' for c in wanted if c in have)
     keys = ", ".join(f'"{k}"' for k in table.join_key_names)
@@ -132,6 +140,17 @@ def _add_join_keys(
     con.execute(f'INSERT INTO "{new}" ({keep}, {keys}) SELECT {keep}, {values} FROM "{table.name}"')
     con.execute(f'DROP TABLE "{table.name}"')
     con.execute(f'ALTER TABLE "{new}" RENAME TO "{table.name}"')
+
+
+def _join_key_probe(con: duckdb.DuckDBPyConnection, exists: bool) -> int | None:
+    """The running engine's key of ``JOIN_KEY_PROBE`` when the warehouse stores another (or
+    none: a new warehouse, or one written before the probe), else None. Not None means every
+    stored join key must be computed again (see ``luopan.tables.join_key_sql``)."""
+    row = con.execute(f"SELECT {join_key_sql('p')} FROM (SELECT ? AS p)", [JOIN_KEY_PROBE])
+    current = int(row.fetchone()[0])  # type: ignore[index]
+    if exists and con.execute("SELECT probe FROM _join_key_probe").fetchall() == [(current,)]:
+        return None
+    return current
 
 
 def _utcnow() -> dt.datetime:
@@ -184,10 +203,14 @@ class Warehouse:
                     "GROUP BY table_name"
                 ).fetchall()
             )
+            probe = _join_key_probe(self.con, "_join_key_probe" in stored)
             for table in TABLES.values():
                 old = set(stored[table.name])
                 rebuilt = _migrate_batch_column(self.con, table, old)
-                _add_join_keys(self.con, table, old, rebuilt)
+                _add_join_keys(self.con, table, old, rebuilt or probe is not None)
+            if probe is not None:
+                self.con.execute("CREATE OR REPLACE TABLE _join_key_probe (probe BIGINT)")
+                self.con.execute("INSERT INTO _join_key_probe VALUES (?)", [probe])
             self.con.execute(_LOADS_DDL)
             self.con.execute(_QUARANTINE_DDL)
         except BaseException:
