@@ -42,6 +42,7 @@ import pandas as pd
 from _common import machine, read_section, write_section
 
 from luopan.engines.replenish import DemandForecaster, backtest, coverage, mase, plan_orders, wape
+from luopan.engines.replenish.forecast import ForecastResult
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -116,12 +117,7 @@ def accuracy(df: pd.DataFrame, with_ets: bool) -> list[str]:
     t = time.perf_counter()
     res = DemandForecaster().fit(train).predict(28)
     sec = time.perf_counter() - t
-    m = test.merge(res.forecasts, on=["unique_id", "ds"])
-    rows.append(
-        f"| **luopan DemandForecaster** | **{mase(m, train, 'mean'):.3f}** | **{wape(m.y, m['mean']):.3f}** | "
-        f"{100 * (m.y - m['mean']).sum() / m.y.sum():+.1f} | {coverage(m.y, m['q0.1'], m['q0.9']):.1%} | "
-        f"{coverage(m.y, m['q0.025'], m['q0.975']):.1%} | {sec:.1f} |"
-    )
+    rows.append(_luopan_row("luopan DemandForecaster", test, train, res, sec))
     # the same with the frame's calendar (discount, promotion and holiday flags, known ahead)
     # and stock-out hours (history only: censoring); weather left out, not known ahead
     exog = ["discount", "activity_flag", "holiday_flag", "stockout_hours"]
@@ -130,14 +126,8 @@ def accuracy(df: pd.DataFrame, with_ets: bool) -> list[str]:
     t = time.perf_counter()
     res_x = DemandForecaster().fit(train_x).predict(28, future=future)
     sec = time.perf_counter() - t
-    mx = test.merge(res_x.forecasts, on=["unique_id", "ds"])
-    rows.append(
-        f"| **luopan DemandForecaster + GlobalGBM (calendar, stock-outs)** | "
-        f"**{mase(mx, train, 'mean'):.3f}** | **{wape(mx.y, mx['mean']):.3f}** | "
-        f"{100 * (mx.y - mx['mean']).sum() / mx.y.sum():+.1f} | "
-        f"{coverage(mx.y, mx['q0.1'], mx['q0.9']):.1%} | "
-        f"{coverage(mx.y, mx['q0.025'], mx['q0.975']):.1%} | {sec:.1f} |"
-    )
+    label = "luopan DemandForecaster + GlobalGBM (calendar, stock-outs)"
+    rows.append(_luopan_row(label, test, train, res_x, sec))
     rows.append("")
     for label, r in (("local models", res), ("with GlobalGBM", res_x)):
         chosen = pd.Series(r.chosen).str.split("+").explode().value_counts()
@@ -154,6 +144,19 @@ def accuracy(df: pd.DataFrame, with_ets: bool) -> list[str]:
         "14 training days."
     )
     return rows
+
+
+def _luopan_row(
+    label: str, test: pd.DataFrame, train: pd.DataFrame, res: ForecastResult, sec: float
+) -> str:
+    """A row of the accuracy table for a DemandForecaster result on the holdout ``test``."""
+    m = test.merge(res.forecasts, on=["unique_id", "ds"])
+    return (
+        f"| **{label}** | **{mase(m, train, 'mean'):.3f}** | **{wape(m.y, m['mean']):.3f}** | "
+        f"{100 * (m.y - m['mean']).sum() / m.y.sum():+.1f} | "
+        f"{coverage(m.y, m['q0.1'], m['q0.9']):.1%} | "
+        f"{coverage(m.y, m['q0.025'], m['q0.975']):.1%} | {sec:.1f} |"
+    )
 
 
 def backtests(df: pd.DataFrame) -> list[str]:

@@ -24,16 +24,17 @@ CHILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
+    import luopan.ingest.load as load
     import luopan.ingest.pipeline as p
     from luopan.workspace import Workspace
 
-    real = p._upsert
+    real = load.upsert
     def upsert_then_wait(*args, **kwargs):
         n = real(*args, **kwargs)
         Path(sys.argv[2]).write_text(str(n))
         time.sleep(600)
         return n
-    p._upsert = upsert_then_wait
+    load.upsert = upsert_then_wait
     p.ingest_workspace(Workspace.open(Path(sys.argv[1])))
     """
 )

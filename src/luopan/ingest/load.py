@@ -27,6 +27,7 @@ __all__ = [
     "good_view",
     "upsert",
     "write_quarantine",
+    "write_tables",
 ]
 
 
@@ -68,6 +69,37 @@ def good_view(con: duckdb.DuckDBPyConnection, stage: Stage) -> str:
         f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT *{line} FROM {stage.name} WHERE {cond}"
     )
     return name
+
+
+def write_tables(
+    con: duckdb.DuckDBPyConnection,
+    stages: list[Stage],
+    good: dict[str, str],
+    lineage: dict[str, Any],
+    *,
+    replaces: int | None,
+    tables: set[str],
+) -> tuple[dict[str, int], int]:
+    """Write one batch's rows, inside the caller's transaction: the rows of the batch it
+    replaces (``replaces``: its ``_batch``) deleted from ``tables``, each stage's good rows
+    (``good``: table → view) upserted, the buyers of an orders stage that creates customers
+    added, then every new ID checked against the join keys. Returns the rows written per
+    table and the customers created."""
+    if replaces is not None:
+        for table in tables:
+            con.execute(f'DELETE FROM "{table}" WHERE _batch = ?', [replaces])
+    loaded: dict[str, int] = {}
+    created = 0
+    checks = [(s.table, good[s.table]) for s in stages]
+    for stage in stages:
+        g = good[stage.table]
+        loaded[stage.table] = upsert(con, stage, g, lineage)
+        if stage.output.spec.creates_customers and stage.table == "orders":
+            created = create_customers(con, g, lineage)
+            checks.append(("customers", g))  # the buyers just created
+    for table, view in checks:  # once every table of the batch holds its new IDs
+        check_join_keys(con, table, view)
+    return loaded, created
 
 
 def upsert(con: duckdb.DuckDBPyConnection, stage: Stage, good: str, lineage: dict[str, Any]) -> int:

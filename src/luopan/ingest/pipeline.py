@@ -33,13 +33,11 @@ from luopan.ingest.checks import check_stage
 from luopan.ingest.fast import stage_fast
 
 # The batch steps are looked up here at call time (the SIGKILL test and the benchmark wrap them).
-from luopan.ingest.load import check_join_keys
-from luopan.ingest.load import create_customers as _create_customers
 from luopan.ingest.load import dedupe_raw as _dedupe_raw
 from luopan.ingest.load import drop_stages as _drop_stages
 from luopan.ingest.load import good_view as _good_view
-from luopan.ingest.load import upsert as _upsert
 from luopan.ingest.load import write_quarantine as _write_quarantine
+from luopan.ingest.load import write_tables as _write_tables
 from luopan.ingest.mapping import ResolvedOutput, resolve_output
 from luopan.ingest.quarantine import quarantine_rows
 from luopan.ingest.readers import RawFile, read_file, scan_file
@@ -295,21 +293,10 @@ def _load_batch(
         qrows = [] if hit is not None else quarantine_rows(con, raw, stages, dups)
         con.execute("BEGIN TRANSACTION")
         try:
-            if previous is not None:
-                for table in {*outputs, "customers"}:
-                    con.execute(
-                        f'DELETE FROM "{table}" WHERE _batch = ?',
-                        [batch_number(previous.batch_id)],
-                    )
-            for stage in stages:
-                g = good[stage.table]
-                result.loaded[stage.table] = _upsert(con, stage, g, lineage)
-                if stage.output.spec.creates_customers and stage.table == "orders":
-                    result.customers_created = _create_customers(con, g, lineage)
-            for stage in stages:  # once every table of the batch holds its new IDs
-                check_join_keys(con, stage.table, good[stage.table])
-                if stage.output.spec.creates_customers and stage.table == "orders":
-                    check_join_keys(con, "customers", good[stage.table])  # buyers created
+            replaced = None if previous is None else batch_number(previous.batch_id)
+            result.loaded, result.customers_created = _write_tables(
+                con, stages, good, lineage, replaces=replaced, tables={*outputs, "customers"}
+            )
             if qrows:
                 con.executemany(
                     f"INSERT INTO {QUARANTINE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

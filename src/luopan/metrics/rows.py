@@ -17,7 +17,14 @@ from luopan.errors import MetricError
 from luopan.metrics.catalog import Catalog
 from luopan.metrics.expr import compile_expr, expr_names
 from luopan.metrics.grains import IBIS_UNIT
-from luopan.metrics.refs import _table, condition, fields, first_only, resolve_ref, with_refs
+from luopan.metrics.refs import (
+    condition,
+    fields,
+    first_only,
+    keyed_ids,
+    resolve_ref,
+    with_refs,
+)
 from luopan.metrics.spec import Condition, Metric, SemanticModel
 
 __all__: list[str] = []
@@ -111,14 +118,11 @@ def _rows(
 
 def _distinct_key(con: Any, model: SemanticModel, m: Metric) -> str | None:
     """The stored join key to count instead of ``m``'s expr, when ``m`` counts the distinct
-    values of an entity's ID that has one (``Entity.key``: one-to-one with the ID, NULL where
-    it is NULL, so the count is the same; an integer hashes faster than the text)."""
+    values of an entity's ID that has one (``refs.keyed_ids``: the same count; an integer
+    hashes faster than the text)."""
     if m.agg != "count_distinct" or not m.expr:
         return None
-    e = next((e for e in model.entities if e.expr == m.expr.strip() and e.key), None)
-    if e is None or e.key not in _table(con, model.table).columns:
-        return None
-    return e.key
+    return keyed_ids(con, model).get(m.expr.strip())
 
 
 def _group(t: Any, keys: list[str], **aggs: Any) -> Any:

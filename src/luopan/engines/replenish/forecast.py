@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from luopan.engines.replenish._params import Params
 from luopan.engines.replenish.global_gbm import GlobalGBM, exog_columns, gbm_cross_validation
 from luopan.errors import (
     DataContractError,
@@ -156,7 +157,7 @@ def _check(frame: pd.DataFrame, min_length: int, exog: tuple[str, ...] = ()) -> 
     return df.sort_values(["unique_id", "ds"], ignore_index=True)
 
 
-class DemandForecaster:
+class DemandForecaster(Params):
     """Per-series model choice by rolling-origin CV, with pooled conformal quantiles.
 
     Args:
@@ -209,13 +210,6 @@ class DemandForecaster:
         self.n_jobs = n_jobs
         self.exog = exog
         self.gbm = gbm
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters (scikit-learn convention)."""
-        import inspect
-
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {n: getattr(self, n) for n in names}
 
     def _sf(self) -> Any:
         models = build_models(self.models_, season_length=self.season_length, window=self.window)

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from luopan.engines.replenish._params import Params
 from luopan.errors import DataContractError, EngineError
 
 __all__ = ["EXOG_COLUMNS", "STOCKOUT_COLUMN", "GlobalGBM", "exog_columns", "gbm_cross_validation"]
@@ -189,7 +190,7 @@ class _Panel:
         return np.column_stack(cols)
 
 
-class GlobalGBM:
+class GlobalGBM(Params):
     """Global Poisson gradient-boosted trees forecasting all series at once (direct strategy).
 
     ``fit_predict`` trains and forecasts in one call and stores nothing, so one instance (a set
@@ -231,13 +232,6 @@ class GlobalGBM:
         self.l2_regularization = l2_regularization
         self.seed = seed
         self.n_threads = n_threads
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters (scikit-learn convention)."""
-        import inspect
-
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {n: getattr(self, n) for n in names}
 
     def fit_predict(
         self,

@@ -23,14 +23,13 @@ References:
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from luopan.engines.pricing.shrink import shrink
+from luopan.engines.replenish._params import Params
 from luopan.errors import DataContractError, EngineError, InsufficientDataError
 
 __all__ = ["COEFS", "PromoWeeklyForecaster", "WeeklyPanel", "weekly_panel"]
@@ -153,7 +152,7 @@ def _poisson_fe(
     return beta, var
 
 
-class PromoWeeklyForecaster:
+class PromoWeeklyForecaster(Params):
     """Baseline × promotion-uplift weekly forecaster (see the module docstring).
 
     Args:
@@ -180,10 +179,6 @@ class PromoWeeklyForecaster:
         self.block = block
         self.shrinkage = shrinkage
         self.use_calendar = use_calendar
-
-    def get_params(self) -> dict[str, Any]:
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {p: getattr(self, p) for p in names}
 
     def fit(self, panel: WeeklyPanel, origin: int) -> PromoWeeklyForecaster:
         """Estimate the uplift of every item from the weeks up to ``origin`` (inclusive)."""
