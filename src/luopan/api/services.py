@@ -28,7 +28,7 @@ from luopan.api.users import UserStore, metadata_engine
 from luopan.decisions.store import DecisionLog, Incident, IncidentDetail
 from luopan.metrics import load_catalog, query_metric
 from luopan.metrics import scorecard as build_scorecard
-from luopan.metrics.scorecard import Scorecard, ScoreRow, rag_status
+from luopan.metrics.scorecard import Scorecard, ScoreRow, score_row
 from luopan.metrics.spec import Condition
 from luopan.workspace import Workspace
 
@@ -325,21 +325,4 @@ def build_empty(svc: Services, label: str) -> Scorecard:
 
 def refused_row(svc: Services, name: str, grain: str, why: str) -> ScoreRow:
     """A scorecard row for a metric the principal's scope cannot take: no values, the reason."""
-    m = svc.catalog.metric(name)
-    nan = float("nan")
-    return ScoreRow(
-        metric=name,
-        label_zh=m.meta.label.zh,
-        label_en=m.meta.label.en,
-        perspective=m.meta.perspective,
-        unit=m.meta.unit,
-        format=m.meta.format,
-        direction=m.meta.direction,
-        north_star=m.meta.north_star,
-        actual=nan,
-        previous=nan,
-        target=m.meta.targets.get(grain),  # type: ignore[call-overload]
-        status=rag_status(nan, m.meta, grain),
-        trend=(),
-        error=why,
-    )
+    return score_row(name, svc.catalog.metric(name).meta, grain, (), why)

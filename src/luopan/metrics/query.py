@@ -152,41 +152,16 @@ def _festival(
             "a festival comparison needs --from and --to",
             fix="give a range holding the festival, e.g. 2026-11-01..2026-11-12",
         )
+
+    def over(lo: dt.date, hi: dt.date) -> pd.DataFrame:
+        expr = cached_metric(con, catalog, name, grain=None, by=by, start=lo, end=hi, where=where)
+        return _tidy(execute(expr, con), list(by))
+
     rows = []
     for fest in festivals_in(start, end):
         last = next(f for f in festival_windows(fest.year - 1) if f.name == fest.name)
-        now = _tidy(
-            execute(
-                cached_metric(
-                    con,
-                    catalog,
-                    name,
-                    grain=None,
-                    by=by,
-                    start=fest.start,
-                    end=fest.end,
-                    where=where,
-                ),
-                con,
-            ),
-            list(by),
-        )
-        before = _tidy(
-            execute(
-                cached_metric(
-                    con,
-                    catalog,
-                    name,
-                    grain=None,
-                    by=by,
-                    start=last.start,
-                    end=last.end,
-                    where=where,
-                ),
-                con,
-            ),
-            list(by),
-        ).rename(columns={"value": "compare_value"})
+        now = over(fest.start, fest.end)
+        before = over(last.start, last.end).rename(columns={"value": "compare_value"})
         both = (
             now.merge(before, on=list(by), how="left")
             if by

@@ -27,7 +27,7 @@ from luopan.metrics.evaluate import evaluate_metrics
 from luopan.metrics.grains import parse_period, period_label, shift
 from luopan.metrics.spec import Condition, Meta
 
-__all__ = ["PERSPECTIVES", "ScoreRow", "Scorecard", "rag_status", "scorecard"]
+__all__ = ["PERSPECTIVES", "ScoreRow", "Scorecard", "rag_status", "score_row", "scorecard"]
 
 PERSPECTIVES = ("financial", "customer", "internal_process", "learning_growth")
 
@@ -67,6 +67,31 @@ class ScoreRow:
         if math.isnan(self.previous) or self.previous == 0:
             return float("nan")
         return (self.actual - self.previous) / abs(self.previous)
+
+
+def score_row(
+    name: str, meta: Meta, grain: str, series: Sequence[float], error: str | None = None
+) -> ScoreRow:
+    """The scorecard row of metric ``name``: its last value against the one before, the
+    target of ``grain`` and the status they give; no values (NaN) when ``series`` is empty."""
+    actual = series[-1] if series else float("nan")
+    previous = series[-2] if len(series) > 1 else float("nan")
+    return ScoreRow(
+        metric=name,
+        label_zh=meta.label.zh,
+        label_en=meta.label.en,
+        perspective=meta.perspective,
+        unit=meta.unit,
+        format=meta.format,
+        direction=meta.direction,
+        north_star=meta.north_star,
+        actual=actual,
+        previous=previous,
+        target=meta.targets.get(grain),  # type: ignore[call-overload]
+        status=rag_status(actual, meta, grain),
+        trend=tuple(series),
+        error=error,
+    )
 
 
 @dataclass(frozen=True)
@@ -143,24 +168,5 @@ def scorecard(
             series = [
                 values.get(shift(first, grain, i), float("nan")) for i in range(trend_periods)
             ]
-        actual = series[-1] if series else float("nan")
-        previous = series[-2] if len(series) > 1 else float("nan")
-        rows.append(
-            ScoreRow(
-                metric=name,
-                label_zh=m.meta.label.zh,
-                label_en=m.meta.label.en,
-                perspective=m.meta.perspective,
-                unit=m.meta.unit,
-                format=m.meta.format,
-                direction=m.meta.direction,
-                north_star=m.meta.north_star,
-                actual=actual,
-                previous=previous,
-                target=m.meta.targets.get(grain),  # type: ignore[call-overload]
-                status=rag_status(actual, m.meta, grain),
-                trend=tuple(series),
-                error=error,
-            )
-        )
+        rows.append(score_row(name, m.meta, grain, series, error))
     return Scorecard(period_label(start, grain), grain, start, end, tuple(rows))
