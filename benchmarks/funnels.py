@@ -6,9 +6,9 @@ on 2 cores. The events are generated with DuckDB SQL into a git-ignored Parquet 
 (view -> add_to_cart -> checkout -> pay, 50/20/10/20%), N/50 users, 180 days, seconds between
 steps 5-600 s. The events are then loaded, in generation order (neither by user nor by time),
 into a DuckDB table ``events`` in ``funnels_<N>.duckdb`` next to it: that is how the luopan
-warehouse holds them (a native table, rows in load order). Each engine call is timed twice,
-wall clock and process CPU seconds (DuckDB's threads run in-process), with the 1-minute load
-average read just before it. ``--data-dir`` (or ``LUOPAN_BENCH_DATA``) moves the cache, e.g.
+warehouse holds them (a native table, rows in load order, with ingest's ``_user_key``). Each
+engine call is timed twice, wall clock and process CPU seconds (DuckDB's threads run
+in-process), with the 1-minute load average read just before it. ``--data-dir`` (or ``LUOPAN_BENCH_DATA``) moves the cache, e.g.
 to /tmp. Usage::
 
     .venv/bin/python benchmarks/funnels.py --events 10000000 [--threads 2] [--data-dir DIR]
@@ -30,7 +30,10 @@ import ibis
 from _common import machine, write_section
 
 from luopan.engines.funnels import funnel
+from luopan.engines.funnels.fold import USER_KEY
 from luopan.engines.funnels.retention import retention
+from luopan.ingest.load import check_join_keys
+from luopan.tables import join_key_sql
 
 HERE = Path(__file__).resolve().parent
 DATA = Path(os.environ.get("LUOPAN_BENCH_DATA", HERE / "_data"))
@@ -135,16 +138,34 @@ def generate(n: int) -> Path:
 
 
 def warehouse_file(n: int) -> Path:
-    """The events as the warehouse holds them: a native DuckDB table, in load order."""
+    """The events as the warehouse holds them: a native DuckDB table, in load order, with the
+    user key ingest stores (``_user_key``, checked one-to-one with ``user_id`` as ingest
+    does). A cached file written before the key gets it here."""
     path = DATA / f"funnels_{n}.duckdb"
     if path.is_file():
+        con = duckdb.connect(str(path))
+        if USER_KEY not in {c for (c, *_) in con.execute("DESCRIBE events").fetchall()}:
+            con.execute("SET enable_progress_bar = false")
+            con.execute(
+                f"CREATE TABLE keyed AS SELECT *, {join_key_sql('user_id')} AS {USER_KEY} "
+                "FROM events"
+            )
+            con.execute("DROP TABLE events")
+            con.execute("ALTER TABLE keyed RENAME TO events")
+            check_join_keys(con, "events", "events")
+            con.execute("CHECKPOINT")
+        con.close()
         return path
     parquet = generate(n)
     tmp = path.with_suffix(".duckdb.tmp")
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     con.execute("SET enable_progress_bar = false")
-    con.execute(f"CREATE TABLE events AS SELECT * FROM read_parquet('{parquet}')")
+    con.execute(
+        f"CREATE TABLE events AS SELECT *, {join_key_sql('user_id')} AS {USER_KEY} "
+        f"FROM read_parquet('{parquet}')"
+    )
+    check_join_keys(con, "events", "events")
     con.close()
     tmp.rename(path)
     return path

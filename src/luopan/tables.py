@@ -230,6 +230,8 @@ TABLES: dict[str, Table] = {
             ),
             key=("event_id",),
             time_column="event_time",
+            # no table has user_id as its key: ingest checks it against the events themselves
+            join_keys=(("_user_key", "user_id"),),
         ),
         Table(
             "campaigns",

@@ -1,5 +1,5 @@
-"""Join keys: ingest stores beside ``order_id`` and ``customer_id`` DuckDB's 64-bit hash of the
-ID shifted right by one; a warehouse written before the keys, or under an engine whose hash
+"""Join keys: ingest stores beside ``order_id``, ``customer_id`` and an event's ``user_id``
+DuckDB's 64-bit hash of the ID shifted right by one; a warehouse written before the keys, or under an engine whose hash
 differs, gets them (again) on open; a batch whose ID would share a key with another ID is
 refused whole; the catalog joins on the keys and falls back to the IDs where a table holds
 none, with the same values."""
@@ -138,6 +138,45 @@ def test_check_join_keys_looks_up_each_id_in_its_own_table(tmp_path: Path) -> No
         )
         with pytest.raises(WarehouseError, match="customer_id 'C' and 'D' \\(in customers\\)"):
             check_join_keys(con, "customers", "batch")
+
+
+def test_an_events_user_is_looked_up_in_the_events(tmp_path: Path) -> None:
+    """No table has ``user_id`` as its key: a batch's distinct users are looked up among the
+    stored events' keys."""
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        con = wh.con
+        con.execute(
+            "INSERT INTO events (event_id, event_time, user_id, event_name, _user_key) VALUES "
+            "('e1', TIMESTAMP '2026-06-01 08:00', 'X', 'view', ?), "
+            "('e2', TIMESTAMP '2026-06-01 08:01', 'Y', 'view', ?), "
+            "('e3', TIMESTAMP '2026-06-01 08:02', 'Y', 'pay', ?)",
+            [_key("Y"), _key("Y"), _key("Y")],  # X stored under the key Y will have
+        )
+        con.execute("CREATE TEMP VIEW batch AS SELECT 'Y' AS user_id FROM range(3)")
+        with pytest.raises(WarehouseError, match="user_id 'Y' and 'X' \\(in events\\)"):
+            check_join_keys(con, "events", "batch")
+        con.execute("UPDATE events SET _user_key = ? WHERE user_id = 'X'", [_key("X")])
+        check_join_keys(con, "events", "batch")  # its own events only: no clash
+
+
+def test_ingested_events_hold_the_key_of_their_user(tmp_path: Path) -> None:
+    path = tmp_path / "exports/events_01.jsonl"
+    path.parent.mkdir(parents=True)
+    rows = [("e1", "u1", "view"), ("e2", "u2", "view"), ("e3", "u1", "pay")]
+    path.write_text(
+        "".join(
+            f'{{"event_id": "{e}", "event_time": "2026-06-01 08:00:00", "user_id": "{u}", '
+            f'"event_name": "{n}"}}\n'
+            for e, u, n in rows
+        ),
+        encoding="utf-8",
+    )
+    ws = make_workspace(
+        tmp_path, [{"name": "events", "path": "exports/events_*.jsonl", "table": "events"}]
+    )
+    assert [r.status for r in ingest_workspace(ws)] == ["loaded"]
+    got = query(ws, "SELECT user_id, _user_key FROM events ORDER BY event_id")
+    assert got == [("u1", _key("u1")), ("u2", _key("u2")), ("u1", _key("u1"))]
 
 
 def test_a_batch_creating_a_buyer_whose_key_is_taken_is_refused(tmp_path: Path) -> None:

@@ -24,8 +24,15 @@ from hypothesis import strategies as st
 
 from luopan.engines.funnels import fold as FOLD
 from luopan.engines.funnels import funnel, funnel_paths, parse_window
-from luopan.engines.funnels.fold import fold_applies, fold_ordered, sort_lists, step_bits
+from luopan.engines.funnels.fold import (
+    USER_KEY,
+    fold_applies,
+    fold_ordered,
+    sort_lists,
+    step_bits,
+)
 from luopan.engines.funnels.paths import base
+from luopan.tables import join_key_sql
 
 pytestmark = pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")
 FUNNEL = importlib.import_module("luopan.engines.funnels.funnel")
@@ -39,6 +46,17 @@ def window_plan() -> Iterator[None]:
         yield
 
 
+def keyed(events):
+    """The events with the stored user key ingest writes (``_user_key``, one per user)."""
+    con = events._find_backend()
+    name = events.get_name().split(".")[-1]
+    con.raw_sql(
+        f'CREATE OR REPLACE TABLE "{name}_keyed" AS '
+        f'SELECT *, {join_key_sql("user_id")} AS {USER_KEY} FROM "{name}"'
+    )
+    return con.table(f"{name}_keyed")
+
+
 def fold_frame(events, steps, **kw) -> pd.DataFrame:
     with FUNNEL._chosen_paths(
         events,
@@ -49,7 +67,9 @@ def fold_frame(events, steps, **kw) -> pd.DataFrame:
         exclusions=(),
         entered=kw.get("entered"),
     ) as paths:
-        assert "luopan_funnel_fold_" in str(ibis.to_sql(paths)).lower()  # the fold, not the windows
+        sql = str(ibis.to_sql(paths)).lower()
+        assert "luopan_funnel_fold_" in sql  # the fold, not the windows
+        assert (USER_KEY in sql) == (USER_KEY in events.columns)  # grouped on the key
         frame = paths.to_pandas()
     return frame.sort_values("uid", kind="stable").reset_index(drop=True)
 
@@ -218,6 +238,27 @@ def test_missing_times_microseconds_and_null_users(hand_events, duck) -> None:
     assert assert_same(events, by="channel").set_index("uid").loc["u9", "dim"] == "douyin"
 
 
+@pytest.mark.parametrize("by", [None, "channel"])
+@pytest.mark.parametrize("window", ["14d", 600])
+def test_stored_user_key_same_as_window_plan(hand_events, duck, by, window) -> None:
+    """Grouped on ``_user_key`` (NULL for a NULL user, like the ID): the same paths, and
+    ``funnel`` reads no user ID at all."""
+    extra = pd.DataFrame(
+        [("x1", None, pd.Timestamp("2025-03-01 10:00:00"), "view", "b")], columns=COLUMNS
+    )
+    events = keyed(duck(pd.concat([hand_events, extra], ignore_index=True)))
+    paths = assert_same(events, window=window, by=by)
+    assert paths["uid"].isna().sum() == 1
+    many = keyed(duck(many_users(2500, seed=7), "many"))
+    assert len(assert_same(many, window=window, by=by)) > 2048
+    with FUNNEL._chosen_paths(
+        many, STEPS, window=window, mode="ordered", by=by, exclusions=(), entered=None, ids=False
+    ) as counted:
+        plan = many._find_backend().raw_sql(f"EXPLAIN {ibis.to_sql(counted)}").fetchall()
+        assert "_user_key" in str(plan) and "user_id" not in str(plan)  # the scan skips it
+        assert counted.to_pandas()["uid"].isna().all()
+
+
 def test_explicit_sort_order_and_unique_functions(hand) -> None:
     con = hand._find_backend().con
     con.execute("SET default_order = 'DESC'")
@@ -301,8 +342,9 @@ _event = st.tuples(
     window=st.integers(1, 15),
     by=st.sampled_from([None, "channel"]),
     steps=st.sampled_from([STEPS, STEPS[:2], ["checkout", "view", "pay"]]),
+    with_key=st.booleans(),
 )
-def test_property_same_as_window_plan(duck, rows, window, by, steps) -> None:
+def test_property_same_as_window_plan(duck, rows, window, by, steps, with_key) -> None:
     """Random logs: many ties, microsecond offsets, missing times, users and channels."""
     frame = pd.DataFrame(
         {
@@ -318,7 +360,8 @@ def test_property_same_as_window_plan(duck, rows, window, by, steps) -> None:
             "channel": pd.Series([r[4] for r in rows], dtype="string"),
         }
     )
-    assert_same(duck(frame), steps, window=window, by=by)
+    events = duck(frame)
+    assert_same(keyed(events) if with_key else events, steps, window=window, by=by)
 
 
 @pytest.mark.slow

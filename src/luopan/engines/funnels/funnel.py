@@ -53,7 +53,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from luopan.engines.funnels.fold import fold_applies, fold_paths, fold_udf
+from luopan.engines.funnels.fold import USER_KEY, fold_applies, fold_paths, fold_udf
 from luopan.engines.funnels.paths import any_order_paths, base, ordered_paths, strict_paths
 from luopan.engines.funnels.window import parse_window
 from luopan.errors import ConfigError, EngineError
@@ -221,15 +221,21 @@ def _chosen_paths(
     by: str | None,
     exclusions: Sequence[Exclusion],
     entered: tuple[Any, Any] | None,
+    ids: bool = True,
 ) -> Iterator[ir.Table]:
     """``funnel_paths``, or on DuckDB the same paths by the one-pass fold (``fold``), whose
-    function is registered only inside the block: execute the paths there."""
+    function is registered only inside the block: execute the paths there. ``ids=False``: the
+    fold may leave ``uid`` out (it groups on the stored user key where the events hold one)."""
     _validate(events, steps, mode, by, exclusions)
     ev = base(events, by)
     if mode == "ordered" and not exclusions and fold_applies(events, ev):
+        if USER_KEY in events.columns:  # ingest checked it one-to-one with user_id
+            ev = base(events, by, ukey=events[USER_KEY])
         with fold_udf(events, by=by is not None) as udf:
             seconds = parse_window(window)
-            yield fold_paths(ev, steps, seconds, by=by is not None, udf=udf, entered=_span(entered))
+            yield fold_paths(
+                ev, steps, seconds, by=by is not None, udf=udf, entered=_span(entered), ids=ids
+            )
         return
     yield funnel_paths(
         events, steps, window=window, mode=mode, by=by, exclusions=exclusions, entered=entered
@@ -337,7 +343,14 @@ def funnel(
     """
     n = len(steps)
     with _chosen_paths(
-        events, steps, window=window, mode=mode, by=by, exclusions=exclusions, entered=entered
+        events,
+        steps,
+        window=window,
+        mode=mode,
+        by=by,
+        exclusions=exclusions,
+        entered=entered,
+        ids=False,
     ) as paths:
         raw = _aggregate(paths, n, [])
         keys = pd.Series(["(all)"])
