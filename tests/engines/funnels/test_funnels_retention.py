@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from luopan.engines.funnels.lifecycle import lifecycle, stickiness
-from luopan.engines.funnels.retention import retention
+from luopan.engines.funnels.retention import _cohort_counts, retention
 from luopan.errors import ConfigError
 
 pytestmark = pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")
@@ -157,3 +158,22 @@ def test_bad_period(duck) -> None:
         retention(duck(random_events(1)), period="year")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="week or month"):
         stickiness(duck(random_events(1)), period="day")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["first_time", "recurring"])
+@pytest.mark.parametrize("names", [(None, None), (["view"], ["pay"])])
+def test_retention_on_the_stored_user_key(duck, kind, names) -> None:
+    """Events holding ingest's ``_user_key`` (one per user; NULL for a NULL user) are counted
+    by it, with the same table as by ``user_id``."""
+    ev = random_events(7)
+    ev.loc[ev.index[:5], "user_id"] = None
+    codes, _ = pd.factorize(ev["user_id"])
+    keyed = ev.assign(_user_key=pd.Series(codes * 7919 + 11, dtype="Int64").where(codes >= 0))
+    start, ret = names
+    kw = dict(period="week", kind=kind, periods=4, start_events=start, return_events=ret)
+    plain = retention(duck(ev), value="amount", **kw)
+    table = duck(keyed, "keyed")
+    by_key = retention(table, value="amount", **kw)
+    pd.testing.assert_frame_equal(by_key.table, plain.table)
+    sql = str(ibis.to_sql(_cohort_counts(table, "week", kind, start, ret, 4, "amount")))
+    assert "_user_key" in sql and "user_id" not in sql
