@@ -28,6 +28,8 @@ Run from the repo root::
    seed-7 world), the store's recorded policy, its rule swept to equal fill, the naive policies
    and luopan's, replayed on the reconstructed demand and compared at fill 97% (issue 9's first
    acceptance point); the trade-off curves go to ``benchmarks/replenish_demo_tradeoff.svg``.
+   ``--demo --exog --no-write``: the same with luopan's forecaster given the warehouse calendar
+   (prices, promotion flags, campaigns known 14 days ahead) and ``GlobalGBM`` among its models.
 """
 
 from __future__ import annotations
@@ -612,7 +614,7 @@ def svg_curves(curves: pd.DataFrame, recorded: dict, target: float, path: Path) 
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
-def demo(ws_root: Path, refit_every: int) -> list[str]:
+def demo(ws_root: Path, refit_every: int, exog: bool = False) -> list[str]:
     from luopan.engines.replenish.demo_backtest import (
         demo_panels,
         demo_policy_comparison,
@@ -622,9 +624,16 @@ def demo(ws_root: Path, refit_every: int) -> list[str]:
 
     frames = demo_frames(ws_root)
     panels = demo_panels(**frames)
+    cal = None
+    if exog:  # the warehouse calendar (prices, promotion flags, campaigns), known 14 days ahead
+        from luopan.cli._replenish_data import read_calendar
+
+        cal = read_calendar(
+            ws_root, panels.keys(), start=panels.history["ds"].min(), end=panels.dates[-1]
+        )
     t = time.perf_counter()
     mu = rolling_mean_forecast(
-        panels.history, panels.dates, ids=panels.ids, refit_every=refit_every
+        panels.history, panels.dates, ids=panels.ids, refit_every=refit_every, exog=cal
     )
     t_fc = time.perf_counter() - t
     t = time.perf_counter()
@@ -650,7 +659,8 @@ def demo(ws_root: Path, refit_every: int) -> list[str]:
         f"- check: replaying the recorded policy itself (each series' order-up-to level = its largest recorded position, its "
         f"review days) gives fill {check.fill_rate:.1%}, DOI {check.days_of_inventory:.1f} d, waste {check.waste_rate:.0%} of sales, "
         f"against the records' {rec['fill_rate']:.1%}, {rec['days_of_inventory']:.1f} d, {rec['waste_rate']:.0%}.",
-        f"- luopan forecasts: `DemandForecaster` (mean of CrostonSBA, TSB, ADIDA, IMAPA) on the recorded, stock-out-censored "
+        f"- luopan forecasts: `DemandForecaster` (mean of CrostonSBA, TSB, ADIDA, IMAPA"
+        f"{', GlobalGBM given the warehouse calendar (`--exog`)' if exog else ''}) on the recorded, stock-out-censored "
         f"sales, refitted every {refit_every} days ({t_fc:.0f} s); replays and sweeps {t_cmp:.0f} s.",
         "",
         "| policy | fill | stock-out days | waste / sold | DOI (days) |",
@@ -779,6 +789,11 @@ def main() -> None:
     ap.add_argument("--workspace", type=Path, default=None, help="an ingested demo workspace")
     ap.add_argument("--refit-every", type=int, default=7, help="demo: forecast refit, days")
     ap.add_argument(
+        "--exog",
+        action="store_true",
+        help="demo: forecast with the warehouse calendar (prices, promotions, campaigns) and GlobalGBM",
+    )
+    ap.add_argument(
         "--frat",
         action="store_true",
         help="only the Breakfast at the Frat weekly backtest (its own subsection)",
@@ -792,7 +807,7 @@ def main() -> None:
             print(f"wrote {RESULTS}")
         return
     if args.demo:
-        part = demo(demo_world(args.workspace), args.refit_every)
+        part = demo(demo_world(args.workspace), args.refit_every, args.exog)
         print("\n".join(part), flush=True)
         if not args.no_write:
             write_subsection("\n".join(part), DEMO_SUB)

@@ -3,6 +3,12 @@
 The sales file is long: one row per store × SKU × day with the units sold (CSV UTF-8 or GB18030,
 optionally gzip, or Parquet). Column names are options, so a FreshRetailNet or ERP export works
 as is. Days missing for a series count as zero sales.
+
+``--exog`` (off by default, because the global GBM it adds refits at every CV origin) reads
+the calendar of those store × SKU series from the warehouse of ``-w`` (``_replenish_data``:
+prices, promotion flags, campaigns; rows after the last sale are the planned calendar) and
+passes it to ``DemandForecaster`` with the future rows (``engines.replenish.exog``); the
+backtest gives each refit the calendar known ``--known-ahead`` days ahead.
 """
 
 from __future__ import annotations
@@ -16,11 +22,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from luopan.cli.common import WORKSPACE_OPTION
 from luopan.engines.replenish import DemandForecaster, backtest, plan_orders, unconstrain_demand
+from luopan.engines.replenish.exog import exog_gbm, join_exog
 from luopan.errors import DataContractError, SourceError
 from luopan.i18n import language
 
 console = Console()
+KEYS = ("unique_id", "ds")
 
 LABELS: dict[str, dict[str, str]] = {
     "plan_title": {
@@ -118,7 +127,16 @@ def read_sales(
         [out["unique_id"].unique(), pd.date_range(out["ds"].min(), out["ds"].max())],
         names=["unique_id", "ds"],
     )
-    return out.set_index(["unique_id", "ds"]).reindex(full, fill_value=0.0).reset_index()
+    filled = out.set_index(["unique_id", "ds"]).reindex(full, fill_value=0.0).reset_index()
+    keys = pd.DataFrame(
+        {
+            "unique_id": raw[store_col].astype(str) + "_" + raw[sku_col].astype(str),
+            "store_id": raw[store_col].astype(str),
+            "sku": raw[sku_col].astype(str),
+        }
+    ).drop_duplicates("unique_id", ignore_index=True)
+    filled.attrs["keys"] = keys  # unique_id -> store_id, sku (for the warehouse calendar)
+    return filled
 
 
 def _emit(
@@ -145,6 +163,40 @@ QTY_COL = typer.Option("quantity", "--qty-col", help="units sold column / 销量
 STOCKOUT_COL = typer.Option(
     None, "--stockout-col", help="stock-out hours column: unconstrain demand / 缺货小时列"
 )
+EXOG = typer.Option(
+    False,
+    "--exog/--no-exog",
+    help=(
+        "give the forecaster the warehouse calendar of -w (prices, promotions, campaigns; "
+        "planned ones ahead), adding the global GBM; off by default: slower / "
+        "使用工作区仓库的价格、促销、活动日历(含已计划的未来促销)并加入全局梯度提升模型；默认关闭：更慢"
+    ),
+)
+
+
+def _calendar(
+    df: pd.DataFrame, keys: pd.DataFrame, workspace: Path, end: pd.Timestamp
+) -> pd.DataFrame:
+    """The warehouse calendar of the series in ``df`` from its first day to ``end``."""
+    from luopan.cli._replenish_data import read_calendar
+
+    ids = set(df["unique_id"])
+    return read_calendar(
+        workspace, keys[keys["unique_id"].isin(ids)], start=df["ds"].min(), end=end
+    )
+
+
+def _fit_predict(
+    df: pd.DataFrame, keys: pd.DataFrame, h: int, exog: bool, workspace: Path
+) -> tuple[Any, list[str]]:
+    """``DemandForecaster`` fitted on ``df`` and its ``h``-day forecast; with ``exog`` the
+    warehouse calendar (history and the planned days ahead) is passed along."""
+    if not exog:
+        return DemandForecaster().fit(df).predict(h), []
+    cal = _calendar(df, keys, workspace, df["ds"].max() + pd.Timedelta(days=h))
+    frame, future = join_exog(df, cal, h)
+    cols = [c for c in frame.columns if c not in ("unique_id", "ds", "y")]
+    return DemandForecaster(gbm=exog_gbm()).fit(frame).predict(h, future=future), cols
 
 
 def _history(
@@ -156,7 +208,8 @@ def _history(
     stockout_col: str | None,
     store: str | None,
     sku: str | None,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The daily history of the chosen series and their ``unique_id, store_id, sku``."""
     df = read_sales(
         sales,
         date_col=date_col,
@@ -165,6 +218,7 @@ def _history(
         qty_col=qty_col,
         stockout_col=stockout_col,
     )
+    keys = df.attrs["keys"]
     if store is not None:
         df = df[df["unique_id"].str.startswith(f"{store}_")]
     if sku is not None:
@@ -175,7 +229,7 @@ def _history(
         )
     if stockout_col:
         df = unconstrain_demand(df)
-    return df[["unique_id", "ds", "y"]]
+    return df[["unique_id", "ds", "y"]], keys
 
 
 def register(app: typer.Typer) -> None:
@@ -195,18 +249,24 @@ def register(app: typer.Typer) -> None:
         store: str | None = typer.Option(None, "--store", help="one store / 门店"),
         sku: str | None = typer.Option(None, "--sku", help="one SKU / 商品"),
         horizon: int = typer.Option(14, "--horizon", help="days ahead / 预测天数"),
+        exog: bool = EXOG,
+        workspace: Path = WORKSPACE_OPTION,
         as_json: bool = typer.Option(False, "--json", help="JSON / 输出 JSON"),
         as_csv: bool = typer.Option(False, "--csv", help="CSV / 输出 CSV"),
     ) -> None:
         """Forecast daily demand per store × SKU with quantiles. 按门店×商品预测日需求。
 
         Example / 示例: luopan forecast daily_sales.csv --store S01 --horizon 14
+
+        --exog -w WS: prices, promotions and campaigns from the workspace warehouse (planned
+        ones for the forecast days) and the global GBM as a candidate; off by default (slower).
+        --exog -w 工作区：使用仓库中的价格、促销与活动日历（预测期内已计划的促销）并加入全局 GBM；默认关闭（更慢）。
         """
         lang = language(None)
-        df = _history(sales, date_col, store_col, sku_col, qty_col, stockout_col, store, sku)
-        res = DemandForecaster().fit(df).predict(horizon)
+        df, keys = _history(sales, date_col, store_col, sku_col, qty_col, stockout_col, store, sku)
+        res, cols = _fit_predict(df, keys, horizon, exog, workspace)
         fc = res.forecasts.assign(model=lambda f: f["unique_id"].map(res.chosen))
-        if _emit(fc, as_json, as_csv):
+        if _emit(fc, as_json, as_csv, {"exog": cols}):
             return
         table = Table(
             label("series", lang),
@@ -251,15 +311,20 @@ def register(app: typer.Typer) -> None:
         ),
         pack_size: float = typer.Option(0.0, "--pack-size", help="units per pack / 箱规"),
         moq: float = typer.Option(0.0, "--moq", help="minimum order / 起订量"),
+        exog: bool = EXOG,
+        workspace: Path = WORKSPACE_OPTION,
         as_json: bool = typer.Option(False, "--json", help="JSON / 输出 JSON"),
         as_csv: bool = typer.Option(False, "--csv", help="CSV / 输出 CSV"),
     ) -> None:
         """Suggest order quantities per store × SKU. 生成门店×商品的订货建议。
 
         Example / 示例: luopan replenish plan daily_sales.csv --stock stock.csv --service-level 0.95
+
+        --exog -w WS: forecast with the warehouse calendar (see `luopan forecast`); off by default.
+        --exog -w 工作区：用仓库的价格/促销日历预测（见 luopan forecast）；默认关闭。
         """
         lang = language(None)
-        df = _history(sales, date_col, store_col, sku_col, qty_col, stockout_col, store, None)
+        df, keys = _history(sales, date_col, store_col, sku_col, qty_col, stockout_col, store, None)
         start = pd.Timestamp(date) if date else df["ds"].max() + pd.Timedelta(days=1)
         # stock on hand in the morning of the order date covers demand until the next delivery
         # after this one: L + R days from the order date
@@ -268,7 +333,7 @@ def register(app: typer.Typer) -> None:
             raise DataContractError(
                 f"--date {date} is inside the sales history", fix="give a later order date"
             )
-        res = DemandForecaster().fit(df).predict(h)
+        res, cols = _fit_predict(df, keys, h, exog, workspace)
         if stock is not None:
             snap = pd.read_csv(stock, dtype={"store_id": str, "sku": str})
             snap["unique_id"] = snap["store_id"] + "_" + snap["sku"]
@@ -285,7 +350,8 @@ def register(app: typer.Typer) -> None:
             pack_size=pack_size,
         )
         orders = plan.orders
-        if _emit(orders, as_json, as_csv, {"date": f"{start:%Y-%m-%d}", "summary": plan.summary()}):
+        extra = {"date": f"{start:%Y-%m-%d}", "summary": plan.summary(), "exog": cols}
+        if _emit(orders, as_json, as_csv, extra):
             return
         cols = [
             "series",
@@ -326,18 +392,32 @@ def register(app: typer.Typer) -> None:
         fill: float = typer.Option(
             0.97, "--service-level", help="fill rate to compare at / 比较的满足率"
         ),
+        exog: bool = EXOG,
+        known_ahead: int = typer.Option(
+            14,
+            "--known-ahead",
+            help="with --exog: days ahead the promotion calendar is known / 促销日历提前已知天数",
+        ),
+        workspace: Path = WORKSPACE_OPTION,
         as_json: bool = typer.Option(False, "--json", help="JSON / 输出 JSON"),
     ) -> None:
         """Replay history: forecast policy vs naive at equal fill rate. 回测补货策略。
 
         Example / 示例: luopan replenish backtest daily_sales.csv --days 28
+
+        --exog -w WS: each refit sees the warehouse calendar up to its day and the promotions
+        of the next --known-ahead days; off by default (the GBM refits every day: slower).
+        --exog -w 工作区：每次重拟合使用截至当日的日历及未来 --known-ahead 天内已知的促销；默认关闭（更慢）。
         """
         lang = language(None)
         if issuing not in ("fifo", "lifo"):
             raise typer.BadParameter("--issuing must be fifo or lifo")
-        df = _history(sales, date_col, store_col, sku_col, qty_col, None, None, None)
+        df, keys = _history(sales, date_col, store_col, sku_col, qty_col, None, None, None)
+        cal = _calendar(df, keys, workspace, df["ds"].max()) if exog else None
         res = backtest(
             df,
+            exog=cal,
+            known_ahead=known_ahead,
             horizon=days,
             shelf_life=shelf_life,
             lead_time=lead_time,
@@ -352,6 +432,7 @@ def register(app: typer.Typer) -> None:
             {
                 "curves": json.loads(res.curves.to_json(orient="records")),
                 "improvement": res.improvement(),
+                "exog": [c for c in (cal.columns if cal is not None else []) if c not in KEYS],
             },
         ):
             return

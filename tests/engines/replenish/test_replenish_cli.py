@@ -102,3 +102,112 @@ def test_missing_column_error_names_the_fix(
     assert exc.value.code == 1
     err = capsys.readouterr().err
     assert "date" in err and "--date-col" in err
+
+
+def promo_workspace(root: Path) -> tuple[Path, Path, list[pd.Timestamp]]:
+    """A sales file where promotions triple the units, and a workspace whose warehouse holds
+    the national price list (promotions at −30%, two of them planned after the last sale),
+    the product master and a store campaign: (sales file, workspace, planned promo days)."""
+    import duckdb
+
+    from helpers import make_workspace
+
+    rng = np.random.default_rng(5)
+    days = pd.date_range("2026-01-01", periods=84)
+    ahead = pd.date_range(days[-1] + pd.Timedelta(days=1), periods=7)
+    skus = [f"K{i}" for i in range(8)]
+    promo = {k: set() for k in skus}
+    for k in skus:
+        for s in rng.choice(len(days) - 2, size=5, replace=False):
+            promo[k].update(days[s : s + 2])
+    planned = [ahead[2], ahead[3]]
+    promo["K0"].update(planned)
+    promo["K1"].update(planned)
+    sales = [
+        {
+            "date": d.strftime("%Y-%m-%d"),
+            "store_id": st,
+            "sku": k,
+            "quantity": int(rng.poisson(4.0 * (3.0 if d in promo[k] else 1.0))),
+        }
+        for st in ("S1", "S2")
+        for k in skus
+        for d in days
+    ]
+    path = root / "sales.csv"
+    pd.DataFrame(sales).to_csv(path, index=False)
+    ws = make_workspace(root / "ws", [])
+    con = duckdb.connect(str(ws.warehouse_path))
+    prices = pd.DataFrame(
+        [
+            {
+                "date": d.date(),
+                "sku": k,
+                "store_id": "ALL",
+                "price": 7.0 if d in promo[k] else 10.0,
+                "is_promo": d in promo[k],
+            }
+            for k in skus
+            for d in days.append(ahead)
+        ]
+    )
+    products = pd.DataFrame({"sku": skus, "list_price": 10.0})
+    campaigns = pd.DataFrame(
+        {
+            "campaign_id": ["C1"],
+            "channel": ["store"],
+            "start_date": [days[10].date()],
+            "end_date": [days[20].date()],
+        }
+    )
+    orders = pd.DataFrame({"order_id": ["o1"], "store_id": ["S1"], "channel": ["store"]})
+    for name, frame in (
+        ("prices", prices),
+        ("products", products),
+        ("campaigns", campaigns),
+        ("orders", orders),
+    ):
+        con.register("f", frame)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM f")
+        con.unregister("f")
+    con.close()
+    return path, ws.root, planned
+
+
+def test_forecast_with_exog_reads_the_warehouse_calendar_and_lifts_planned_promo_days(
+    tmp_path: Path,
+) -> None:
+    sales, ws, planned = promo_workspace(tmp_path)
+    base = ["forecast", str(sales), "--horizon", "7", "--json", "-w", str(ws)]
+    on = CliRunner().invoke(app, [*base, "--exog"])
+    assert on.exit_code == 0, on.output
+    off = CliRunner().invoke(app, base)
+    assert off.exit_code == 0, off.output
+    got, plain = json.loads(on.output), json.loads(off.output)
+    assert got["exog"] == ["price", "discount", "promo", "activity_flag"]
+    assert plain["exog"] == []
+    assert any("GlobalGBM" in r["model"] for r in got["rows"])
+    assert not any("GlobalGBM" in r["model"] for r in plain["rows"])
+    days = {d.strftime("%Y-%m-%d") for d in planned}
+
+    def promo_units(out: dict) -> float:
+        return sum(
+            r["mean"]
+            for r in out["rows"]
+            if r["ds"][:10] in days and r["unique_id"].split("_")[1] in ("K0", "K1")
+        )
+
+    # 2 stores × 2 SKUs × 2 planned days at ~12 a day against ~4 without a promotion
+    assert promo_units(got) > 1.25 * promo_units(plain)
+
+
+def test_exog_without_a_warehouse_says_how_to_fix_it(
+    sales_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from helpers import make_workspace
+
+    ws = make_workspace(tmp_path / "empty", [])
+    with pytest.raises(SystemExit) as exc:
+        main(["forecast", str(sales_file), "--date-col", "日期", "--exog", "-w", str(ws.root)])
+    assert exc.value.code == 1
+    assert "luopan ingest" in capsys.readouterr().err

@@ -9,6 +9,13 @@ days: each day's forecast does not depend on the horizon) is cached per snapshot
 and store; the plan is cheap, recomputed per parameter set. Reason labels are the CLI's
 (``luopan.cli.replenish.label``).
 
+``exog=true`` gives the forecaster the warehouse calendar of those series
+(``luopan.cli._replenish_data.calendar_from``: prices, promotion flags, campaigns, read
+through the caller's scope; rows dated after the latest sale are the planned calendar) and
+so adds ``GlobalGBM`` to its candidates; off by default, because the GBM refits at every CV
+origin and makes the first (uncached) request slower. A scope that cannot see the
+campaigns forecasts without them; a store scope sees its own stores' price rows only.
+
 Stock health: for each store × SKU on the last inventory day, days of cover = on hand / mean
 daily units over the last 28 days, and a status: ``out`` (nothing on hand), ``low`` (cover
 below ``low_days``), ``dead`` (stock but no sale in 28 days), ``overstock`` (cover beyond the
@@ -114,6 +121,28 @@ def _products(svc: Services, p: Principal) -> pd.DataFrame:
         return prods.select(*cols).to_pyarrow().to_pandas().drop_duplicates("sku")
 
 
+def forecast_sales(svc: Services, p: Principal, sales: pd.DataFrame, *, exog: bool) -> Any:
+    """``DemandForecaster`` on ``daily_sales``' frame, ``MAX_COVER`` days ahead; with ``exog``
+    the warehouse calendar (history and the planned days ahead) goes along."""
+    from luopan.cli._replenish_data import calendar_from, series_keys
+    from luopan.engines.replenish import DemandForecaster
+    from luopan.engines.replenish.exog import exog_gbm, join_exog
+
+    if not exog:
+        return DemandForecaster().fit(sales).predict(MAX_COVER)
+    end = pd.Timestamp(sales.attrs["latest"]) + pd.Timedelta(days=MAX_COVER)
+    with svc.connection() as con:
+        cal = calendar_from(
+            set(con.list_tables()),
+            lambda name: svc.table(p, name, con),
+            series_keys(sales["unique_id"]),
+            start=sales["ds"].min(),
+            end=end,
+        )
+    frame, future = join_exog(sales, cal, MAX_COVER)
+    return DemandForecaster(gbm=exog_gbm()).fit(frame).predict(MAX_COVER, future=future)
+
+
 def suggestions(
     svc: Services,
     p: Principal,
@@ -124,16 +153,17 @@ def suggestions(
     service_level: float,
     moq: float,
     pack_size: float,
+    exog: bool = False,
 ) -> pd.DataFrame:
     """The purchase plan rows (the module docstring), largest order first."""
-    from luopan.engines.replenish import DemandForecaster, plan_orders
+    from luopan.engines.replenish import plan_orders
 
     def forecast_all() -> tuple[Any, pd.DataFrame]:
         sales = daily_sales(svc, p, days=HISTORY_DAYS, store=store)
-        return DemandForecaster().fit(sales).predict(MAX_COVER), sales
+        return forecast_sales(svc, p, sales, exog=exog), sales
 
     forecast, sales = scoped_cached(
-        svc, p, "replenish_forecast", (store,), forecast_all, tables=SALES_TABLES
+        svc, p, "replenish_forecast", (store, exog), forecast_all, tables=SALES_TABLES
     )
     start = pd.Timestamp(sales.attrs["latest"]) + pd.Timedelta(days=1)
     snap = stock(svc, p, store=store)
@@ -172,6 +202,11 @@ class PlanParams:
         service_level: float = Query(0.95, gt=0.5, lt=1, description="target quantile / 服务水平"),
         moq: float = Query(0.0, ge=0, le=1e6, description="minimum order / 起订量"),
         pack_size: float = Query(0.0, ge=0, le=1e6, description="units per pack / 箱规"),
+        exog: bool = Query(
+            False,
+            description="forecast with the warehouse calendar (prices, promotions, campaigns) "
+            "and the global GBM; slower on a cold cache / 使用价格与促销日历及全局 GBM 预测（首次较慢）",
+        ),
     ) -> None:
         self.kwargs: dict[str, Any] = dict(
             store=store,
@@ -180,6 +215,7 @@ class PlanParams:
             service_level=service_level,
             moq=moq,
             pack_size=pack_size,
+            exog=exog,
         )
 
 
@@ -313,4 +349,4 @@ def get_stock_health(
     }
 
 
-__all__ = ["daily_sales", "router", "stock", "stock_health", "suggestions"]
+__all__ = ["daily_sales", "forecast_sales", "router", "stock", "stock_health", "suggestions"]

@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from luopan.engines.replenish.exog import exog_gbm, join_exog
 from luopan.engines.replenish.forecast import DemandForecaster
 from luopan.engines.replenish.policies import protection_quantile, quantile_at
 from luopan.engines.replenish.simulate import simulate
@@ -68,8 +69,13 @@ def _rolling_forecasts(
     cover: int,
     refit_every: int,
     forecaster: DemandForecaster,
+    exog: pd.DataFrame | None = None,
+    known_ahead: int | None = 14,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Daily means (series × days × cover) and quantiles (… × len(QUANTILES)) for each eval day."""
+    """Daily means (series × days × cover) and quantiles (… × len(QUANTILES)) for each eval day.
+
+    With ``exog`` (``exog.calendar_exog``'s frame) each origin's fit sees the calendar up to the
+    origin and, for the forecast days, what was known then (``exog.known_at``)."""
     ids = np.sort(frame["unique_id"].astype(str).unique())
     n, days = len(ids), len(dates)
     mean = np.zeros((n, days, cover))
@@ -78,9 +84,13 @@ def _rolling_forecasts(
     for start in range(0, days, refit_every):
         origin = dates[start] - pd.Timedelta(days=1)
         hist = frame[frame["ds"] <= origin]
-        res = forecaster.fit(hist).predict(refit_every + cover)
-        fc = res.forecasts.sort_values(["unique_id", "ds"])
         h = refit_every + cover
+        if exog is None:
+            res = forecaster.fit(hist).predict(h)
+        else:
+            known, future = join_exog(hist, exog, h, known_ahead=known_ahead)
+            res = forecaster.fit(known).predict(h, future=future)
+        fc = res.forecasts.sort_values(["unique_id", "ds"])
         m = fc["mean"].to_numpy().reshape(n, h)
         qv = fc[qcols].to_numpy().reshape(n, h, len(QUANTILES))
         for j in range(min(refit_every, days - start)):
@@ -102,10 +112,16 @@ def backtest(
     buffers: tuple[float, ...] = (-0.2, 0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0),
     refit_every: int = 1,
     forecaster: DemandForecaster | None = None,
+    exog: pd.DataFrame | None = None,
+    known_ahead: int | None = 14,
 ) -> BacktestResult:
     """Simulate the last ``horizon`` days of ``frame`` (unique_id, ds, y) under both policies.
 
     ``y`` is the demand replayed (observed sales when demand is censored: a lower bound).
+    ``exog`` (``unique_id, ds`` + columns of ``global_gbm.EXOG_COLUMNS``, e.g.
+    ``exog.calendar_exog``) gives the forecaster the calendar: prices and promotions up to each
+    origin and, for the days after it, those known ``known_ahead`` days ahead (``None``: all),
+    which makes ``GlobalGBM`` a candidate of the default forecaster.
     """
     df = frame[["unique_id", "ds", "y"]].copy()
     df["unique_id"] = df["unique_id"].astype(str)
@@ -125,9 +141,12 @@ def backtest(
     cover = lead_time + review_period
     y = wide.to_numpy()
     demand = y[:, -horizon:]
-    base = forecaster.get_params() if forecaster is not None else {}
+    if forecaster is not None:
+        base = forecaster.get_params()
+    else:
+        base = {} if exog is None else {"gbm": exog_gbm()}
     fc = DemandForecaster(**{**base, "quantiles": QUANTILES})
-    mean, quant = _rolling_forecasts(df, dates, cover, refit_every, fc)
+    mean, quant = _rolling_forecasts(df, dates, cover, refit_every, fc, exog, known_ahead)
 
     def run(policy: str, parameter: float, s_levels: np.ndarray) -> dict[str, float | str]:
         r = simulate(

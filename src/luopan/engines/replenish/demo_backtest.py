@@ -21,12 +21,14 @@ import pandas as pd
 
 from luopan.engines.replenish.comparison import PolicyComparison, policy_comparison, recorded_kpis
 from luopan.engines.replenish.demand_replay import DemandReplay, reconstruct_demand
+from luopan.engines.replenish.exog import exog_gbm, join_exog
 from luopan.engines.replenish.forecast import DemandForecaster
 from luopan.engines.replenish.replay import replay
 from luopan.engines.replenish.simulate import SimulationResult
 from luopan.errors import DataContractError
 
 __all__ = [
+    "EXOG_MODELS",
     "RATE_MODELS",
     "DemoPanels",
     "demo_panels",
@@ -41,6 +43,8 @@ __all__ = [
 # (Kolassa, S. (2016). Evaluating predictive count data distributions in retail sales
 # forecasting. IJF 32; Syntetos & Boylan (2005); Teunter, Syntetos & Babai (2011)).
 RATE_MODELS = ("CrostonSBA", "TSB", "ADIDA", "IMAPA")
+# with the warehouse's calendar (prices, promotions): the rate models and the global GBM, averaged
+EXOG_MODELS = (*RATE_MODELS, "GlobalGBM")
 
 FRESH_DAYS = 7  # the demo reviews series with shelf life ≤ 7 days daily, the rest weekly
 SPOIL_DAYS = 30  # the demo's simulation never spoils stock with a longer shelf life
@@ -65,6 +69,11 @@ class DemoPanels:
     history: pd.DataFrame  # unique_id, ds, y: recorded sales of every day, zero-filled
     batch: float
     lost_total: float
+
+    def keys(self) -> pd.DataFrame:
+        """``unique_id, store_id, sku`` of every series (for ``exog.calendar_exog``)."""
+        store, sku = zip(*(uid.split("|", 1) for uid in self.ids), strict=True)
+        return pd.DataFrame({"unique_id": self.ids, "store_id": store, "sku": sku})
 
 
 def _wide(df: pd.DataFrame, col: str, index: pd.MultiIndex, dates: pd.DatetimeIndex) -> np.ndarray:
@@ -174,20 +183,31 @@ def rolling_mean_forecast(
     ids: list[str],
     refit_every: int = 7,
     forecaster: DemandForecaster | None = None,
+    exog: pd.DataFrame | None = None,
+    known_ahead: int | None = 14,
 ) -> np.ndarray:
     """Mean forecast of each of ``dates`` (series in ``ids`` order × days), refitted every
-    ``refit_every`` days on the history before the block it forecasts (rolling origin)."""
-    fc = (
-        forecaster
-        if forecaster is not None
-        else DemandForecaster(RATE_MODELS, combine=len(RATE_MODELS), n_windows=2)
-    )
+    ``refit_every`` days on the history before the block it forecasts (rolling origin).
+
+    With ``exog`` (``exog.calendar_exog``: prices, promotions, campaigns per series and day)
+    each fit sees the calendar up to its origin and the next ``known_ahead`` days of it, and the
+    default forecaster adds ``GlobalGBM`` to the rate models (``EXOG_MODELS``)."""
+    if forecaster is not None:
+        fc = forecaster
+    elif exog is not None:
+        fc = DemandForecaster(EXOG_MODELS, combine=len(EXOG_MODELS), n_windows=2, gbm=exog_gbm())
+    else:
+        fc = DemandForecaster(RATE_MODELS, combine=len(RATE_MODELS), n_windows=2)
     out = np.zeros((len(ids), len(dates)))
     row = {uid: i for i, uid in enumerate(ids)}
     for start in range(0, len(dates), refit_every):
         block = dates[start : start + refit_every]
         hist = history[history["ds"] < block[0]]
-        res = fc.fit(hist).predict(len(block)).forecasts
+        if exog is None:
+            res = fc.fit(hist).predict(len(block)).forecasts
+        else:
+            known, future = join_exog(hist, exog, len(block), known_ahead=known_ahead)
+            res = fc.fit(known).predict(len(block), future=future).forecasts
         rows = res["unique_id"].map(row).to_numpy()
         cols = start + (pd.to_datetime(res["ds"]) - block[0]).dt.days.to_numpy()
         out[rows, cols] = res["mean"].to_numpy()

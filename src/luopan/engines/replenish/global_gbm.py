@@ -201,6 +201,8 @@ class GlobalGBM(Params):
             the level means); ``None`` uses every day as observed demand.
         origin_step: training origins every ``origin_step`` days (fewer rows, faster).
         min_history: days of history an origin needs before it is used for training.
+        max_origins: train on the latest ``max_origins`` origins only (``None``: every one);
+            bounds the training rows, and so the time, on long histories.
         max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization: passed to
             ``HistGradientBoostingRegressor`` (no early stopping: no random validation split).
         seed: ``random_state`` of the regressor.
@@ -214,6 +216,7 @@ class GlobalGBM(Params):
         censor_hours: float | None = 6.0,
         origin_step: int = 4,
         min_history: int = 14,
+        max_origins: int | None = None,
         max_iter: int = 200,
         learning_rate: float = 0.05,
         max_leaf_nodes: int = 63,
@@ -225,6 +228,7 @@ class GlobalGBM(Params):
         self.censor_hours = censor_hours
         self.origin_step = origin_step
         self.min_history = min_history
+        self.max_origins = max_origins
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
@@ -311,7 +315,10 @@ class GlobalGBM(Params):
     def _training_rows(self, panel: _Panel, h: int) -> tuple[np.ndarray, np.ndarray]:
         xs, ys = [], []
         last = panel.T - 1
-        for origin in range(last - 1, self.min_history - 2, -self.origin_step):
+        origins = range(last - 1, self.min_history - 2, -self.origin_step)
+        if self.max_origins is not None:
+            origins = origins[: self.max_origins]
+        for origin in origins:
             o = np.full(len(panel.ids), origin)
             # target encoding: the series' mean uncensored level up to the origin
             base = panel.origin_features(o, panel._mean(o, panel.T))
