@@ -6,7 +6,9 @@ The rules, enforced here for every route and export (never in templates):
 - **stores / regions**: a region scope means the stores of those regions (read from the
   ``stores`` table of the snapshot); with both, the intersection. Store-attributed rows
   (orders, inventory, inventory events, prices, stores) are filtered by ``store_id``; online
-  orders with no store are therefore outside every store scope.
+  orders with no store are therefore outside every store scope. A price row whose
+  ``store_id`` names no store (a channel's list, or the national list such as ``ALL``) is no
+  store's data and stays visible: a store forecasts with the promotions planned for it.
 - **customers** (and rows keyed by customer: tickets) are those who bought at least once in
   the allowed stores (or, for a category scope, an allowed category). A region-only scope falls
   back to the customer's own region for metrics whose models reach no store (events, tickets,
@@ -168,7 +170,10 @@ def scope_table(con: Any, name: str, scope: ScopeSpec) -> Any:
     cols = set(table.columns)
     if scope.stores is not None:
         stores = sorted(scope.stores)
-        if name in _STORE_TABLES:
+        if name == "prices":  # a channel's or the national list (no store's id) is no store's
+            known = con.table("stores").select("store_id")
+            table = table.filter(table.store_id.isin(stores) | ~table.store_id.isin(known.store_id))
+        elif name in _STORE_TABLES:
             table = table.filter(table.store_id.isin(stores))
         elif name == "order_lines":
             orders = con.table("orders")
