@@ -69,6 +69,7 @@ def test_ddl_creates_every_column_with_its_type() -> None:
         "customers": (("_customer_key", "customer_id"),),
         "orders": (("_order_key", "order_id"), ("_customer_key", "customer_id")),
         "order_lines": (("_order_key", "order_id"),),
+        "events": (("_user_key", "user_id"),),
     }
 
 
