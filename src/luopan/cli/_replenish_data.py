@@ -16,7 +16,7 @@ from luopan.engines.replenish.exog import calendar_exog
 from luopan.errors import WarehouseError
 from luopan.workspace import Workspace
 
-__all__ = ["calendar_from", "read_calendar", "series_keys"]
+__all__ = ["calendar_for", "calendar_from", "read_calendar", "series_keys"]
 
 
 def series_keys(ids: pd.Series, sep: str = "_") -> pd.DataFrame:
@@ -107,3 +107,13 @@ def read_calendar(
         return calendar_from(set(con.list_tables()), con.table, keys, start=start, end=end)
     finally:
         con.disconnect()
+
+
+def calendar_for(
+    df: pd.DataFrame, keys: pd.DataFrame, workspace: Path, end: pd.Timestamp
+) -> pd.DataFrame:
+    """The warehouse calendar of the series in ``df`` from its first day to ``end``."""
+    ids = set(df["unique_id"])
+    return read_calendar(
+        workspace, keys[keys["unique_id"].isin(ids)], start=df["ds"].min(), end=end
+    )

@@ -1,8 +1,7 @@
 """``luopan replenish plan|backtest`` and ``luopan forecast`` on a daily sales file.
 
-The sales file is long: one row per store × SKU × day with the units sold (CSV UTF-8 or GB18030,
-optionally gzip, or Parquet). Column names are options, so a FreshRetailNet or ERP export works
-as is. Days missing for a series count as zero sales.
+The sales file (one row per store × SKU × day, column names as options) is read by
+``_replenish_sales``; days missing for a series count as zero sales.
 
 ``--exog`` (off by default, because the global GBM it adds refits at every CV origin) reads
 the calendar of those store × SKU series from the warehouse of ``-w`` (``_replenish_data``:
@@ -22,10 +21,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from luopan.cli._replenish_data import calendar_for
+from luopan.cli._replenish_sales import fit_forecast, sales_history
 from luopan.cli.common import WORKSPACE_OPTION
-from luopan.engines.replenish import DemandForecaster, backtest, plan_orders, unconstrain_demand
-from luopan.engines.replenish.exog import exog_gbm, join_exog
-from luopan.errors import DataContractError, SourceError
+from luopan.engines.replenish import backtest, plan_orders
+from luopan.errors import DataContractError
 from luopan.i18n import language
 
 console = Console()
@@ -75,70 +75,6 @@ def label(key: str, lang: str) -> str:
     return LABELS[key]["en" if lang == "en" else "zh"]
 
 
-def read_sales(
-    path: Path,
-    *,
-    date_col: str,
-    store_col: str,
-    sku_col: str,
-    qty_col: str,
-    stockout_col: str | None = None,
-) -> pd.DataFrame:
-    """Read a sales file into ``unique_id = store_sku, ds, y`` (and ``stockout_hours``), zero-filled."""
-    if not path.is_file():
-        raise SourceError(f"{path}: no such file", fix="give the path of a daily sales export")
-    ids = {store_col: str, sku_col: str}
-    try:
-        if "".join(path.suffixes).lower().endswith(".parquet"):
-            raw = pd.read_parquet(path)
-        else:
-            try:
-                raw = pd.read_csv(path, dtype=ids, encoding="utf-8-sig")
-            except UnicodeDecodeError:
-                raw = pd.read_csv(path, dtype=ids, encoding="gb18030")
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise SourceError(
-            f"{path}: cannot be read ({exc})", fix="export as CSV with a header"
-        ) from None
-    need = [date_col, store_col, sku_col, qty_col] + ([stockout_col] if stockout_col else [])
-    missing = [c for c in need if c not in raw.columns]
-    if missing:
-        raise DataContractError(
-            f"{path}: missing column(s) {missing}; found {list(raw.columns)[:12]}",
-            fix="name the columns with --date-col/--store-col/--sku-col/--qty-col",
-        )
-    out = pd.DataFrame(
-        {
-            "unique_id": raw[store_col].astype(str) + "_" + raw[sku_col].astype(str),
-            "ds": pd.to_datetime(raw[date_col], errors="coerce"),
-            "y": pd.to_numeric(raw[qty_col], errors="coerce"),
-        }
-    )
-    if stockout_col:
-        out["stockout_hours"] = pd.to_numeric(raw[stockout_col], errors="coerce").fillna(0.0)
-    bad = out["ds"].isna() | out["y"].isna()
-    if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0]) + 2
-        raise DataContractError(
-            f"{path}: line {row}: unreadable date or quantity", fix="fix or drop that row"
-        )
-    out = out.groupby(["unique_id", "ds"], as_index=False).sum()
-    full = pd.MultiIndex.from_product(
-        [out["unique_id"].unique(), pd.date_range(out["ds"].min(), out["ds"].max())],
-        names=["unique_id", "ds"],
-    )
-    filled = out.set_index(["unique_id", "ds"]).reindex(full, fill_value=0.0).reset_index()
-    keys = pd.DataFrame(
-        {
-            "unique_id": raw[store_col].astype(str) + "_" + raw[sku_col].astype(str),
-            "store_id": raw[store_col].astype(str),
-            "sku": raw[sku_col].astype(str),
-        }
-    ).drop_duplicates("unique_id", ignore_index=True)
-    filled.attrs["keys"] = keys  # unique_id -> store_id, sku (for the warehouse calendar)
-    return filled
-
-
 def _emit(
     frame: pd.DataFrame, as_json: bool, as_csv: bool, extra: dict[str, Any] | None = None
 ) -> bool:
@@ -174,64 +110,6 @@ EXOG = typer.Option(
 )
 
 
-def _calendar(
-    df: pd.DataFrame, keys: pd.DataFrame, workspace: Path, end: pd.Timestamp
-) -> pd.DataFrame:
-    """The warehouse calendar of the series in ``df`` from its first day to ``end``."""
-    from luopan.cli._replenish_data import read_calendar
-
-    ids = set(df["unique_id"])
-    return read_calendar(
-        workspace, keys[keys["unique_id"].isin(ids)], start=df["ds"].min(), end=end
-    )
-
-
-def _fit_predict(
-    df: pd.DataFrame, keys: pd.DataFrame, h: int, exog: bool, workspace: Path
-) -> tuple[Any, list[str]]:
-    """``DemandForecaster`` fitted on ``df`` and its ``h``-day forecast; with ``exog`` the
-    warehouse calendar (history and the planned days ahead) is passed along."""
-    if not exog:
-        return DemandForecaster().fit(df).predict(h), []
-    cal = _calendar(df, keys, workspace, df["ds"].max() + pd.Timedelta(days=h))
-    frame, future = join_exog(df, cal, h)
-    cols = [c for c in frame.columns if c not in ("unique_id", "ds", "y")]
-    return DemandForecaster(gbm=exog_gbm()).fit(frame).predict(h, future=future), cols
-
-
-def _history(
-    sales: Path,
-    date_col: str,
-    store_col: str,
-    sku_col: str,
-    qty_col: str,
-    stockout_col: str | None,
-    store: str | None,
-    sku: str | None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The daily history of the chosen series and their ``unique_id, store_id, sku``."""
-    df = read_sales(
-        sales,
-        date_col=date_col,
-        store_col=store_col,
-        sku_col=sku_col,
-        qty_col=qty_col,
-        stockout_col=stockout_col,
-    )
-    keys = df.attrs["keys"]
-    if store is not None:
-        df = df[df["unique_id"].str.startswith(f"{store}_")]
-    if sku is not None:
-        df = df[df["unique_id"].str.endswith(f"_{sku}")]
-    if df.empty:
-        raise DataContractError(
-            f"{sales}: no series for store {store!r} / sku {sku!r}", fix="check --store/--sku"
-        )
-    if stockout_col:
-        df = unconstrain_demand(df)
-    return df[["unique_id", "ds", "y"]], keys
-
-
 def register(app: typer.Typer) -> None:
     rep = typer.Typer(
         help="Replenishment: purchase suggestions and backtests. 智能补货。", no_args_is_help=True
@@ -263,8 +141,10 @@ def register(app: typer.Typer) -> None:
         --exog -w 工作区：使用仓库中的价格、促销与活动日历（预测期内已计划的促销）并加入全局 GBM；默认关闭（更慢）。
         """
         lang = language(None)
-        df, keys = _history(sales, date_col, store_col, sku_col, qty_col, stockout_col, store, sku)
-        res, cols = _fit_predict(df, keys, horizon, exog, workspace)
+        df, keys = sales_history(
+            sales, date_col, store_col, sku_col, qty_col, stockout_col, store, sku
+        )
+        res, cols = fit_forecast(df, keys, horizon, exog, workspace)
         fc = res.forecasts.assign(model=lambda f: f["unique_id"].map(res.chosen))
         if _emit(fc, as_json, as_csv, {"exog": cols}):
             return
@@ -324,7 +204,9 @@ def register(app: typer.Typer) -> None:
         --exog -w 工作区：用仓库的价格/促销日历预测（见 luopan forecast）；默认关闭。
         """
         lang = language(None)
-        df, keys = _history(sales, date_col, store_col, sku_col, qty_col, stockout_col, store, None)
+        df, keys = sales_history(
+            sales, date_col, store_col, sku_col, qty_col, stockout_col, store, None
+        )
         start = pd.Timestamp(date) if date else df["ds"].max() + pd.Timedelta(days=1)
         # stock on hand in the morning of the order date covers demand until the next delivery
         # after this one: L + R days from the order date
@@ -333,7 +215,7 @@ def register(app: typer.Typer) -> None:
             raise DataContractError(
                 f"--date {date} is inside the sales history", fix="give a later order date"
             )
-        res, cols = _fit_predict(df, keys, h, exog, workspace)
+        res, cols = fit_forecast(df, keys, h, exog, workspace)
         if stock is not None:
             snap = pd.read_csv(stock, dtype={"store_id": str, "sku": str})
             snap["unique_id"] = snap["store_id"] + "_" + snap["sku"]
@@ -412,8 +294,8 @@ def register(app: typer.Typer) -> None:
         lang = language(None)
         if issuing not in ("fifo", "lifo"):
             raise typer.BadParameter("--issuing must be fifo or lifo")
-        df, keys = _history(sales, date_col, store_col, sku_col, qty_col, None, None, None)
-        cal = _calendar(df, keys, workspace, df["ds"].max()) if exog else None
+        df, keys = sales_history(sales, date_col, store_col, sku_col, qty_col, None, None, None)
+        cal = calendar_for(df, keys, workspace, df["ds"].max()) if exog else None
         res = backtest(
             df,
             exog=cal,

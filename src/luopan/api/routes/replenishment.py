@@ -2,7 +2,8 @@
 
 Suggestions are ``luopan replenish plan`` on the warehouse instead of a sales file: daily units
 per store × SKU over the last 56 days (``HISTORY_DAYS``) of the caller's scoped order lines
-(zero-filled, the CLI's ``read_sales`` contract), the ``DemandForecaster`` fitted on them, and
+(zero-filled, as ``cli._replenish_sales.read_sales`` gives them), the ``DemandForecaster``
+fitted on them, and
 ``plan_orders`` against the last inventory snapshot (on hand + on order) for the order date
 after the latest sale. The forecast (60 days, of which a plan uses the first lead time + review
 days: each day's forecast does not depend on the horizon) is cached per snapshot version, scope
