@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 _WHERE = {
     "bg_nbd": ("BetaGeoModel", "BgNbdParams", "bg_nbd_log_likelihood"),
-    "churn": ("ChurnEvaluation", "ChurnModel", "evaluate_churn"),
+    "churn": ("ChurnModel",),
+    "churn_eval": ("ChurnEvaluation", "evaluate_churn"),
     "clv": ("ClvResult", "fit_clv"),
     "economics": ("UnitEconomics", "unit_economics"),
     "gamma_gamma": ("GammaGammaModel", "GammaGammaParams", "customer_lifetime_value"),
@@ -88,7 +89,8 @@ if TYPE_CHECKING:
         BgNbdParams,
         bg_nbd_log_likelihood,
     )
-    from luopan.engines.customers.churn import ChurnEvaluation, ChurnModel, evaluate_churn
+    from luopan.engines.customers.churn import ChurnModel
+    from luopan.engines.customers.churn_eval import ChurnEvaluation, evaluate_churn
     from luopan.engines.customers.clv import ClvResult, fit_clv
     from luopan.engines.customers.economics import UnitEconomics, unit_economics
     from luopan.engines.customers.gamma_gamma import (
