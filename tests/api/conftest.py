@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import pandas as pd
 import pytest
 
 with warnings.catch_warnings():  # starlette's notice about httpx2, raised at import
@@ -153,3 +155,28 @@ def assert_envelope(response: Any, status: int, code: str | None = None) -> dict
     if code is not None:
         assert err["code"] == code, err
     return err  # type: ignore[no-any-return]
+
+
+def store_sales(api_world: dict[str, Any], store: str) -> pd.DataFrame:
+    """Daily units per store × SKU of ``store`` over the last 56 days of its order lines,
+    zero-filled (``unique_id, ds, y``): the history the replenishment routes forecast from,
+    built here independently of them."""
+    con = duckdb.connect(str(api_world["ws"].warehouse_path), read_only=True)
+    try:
+        sales = con.execute(
+            """SELECT o.store_id || '_' || l.sku AS unique_id, CAST(o.ordered_at AS DATE) AS ds,
+                      SUM(l.quantity)::DOUBLE AS y
+               FROM order_lines l JOIN orders o USING (order_id)
+               WHERE o.store_id = ? GROUP BY ALL""",
+            [store],
+        ).df()
+    finally:
+        con.close()
+    sales["ds"] = pd.to_datetime(sales["ds"])
+    latest = sales["ds"].max()
+    days = pd.date_range(latest - pd.Timedelta(days=55), latest)
+    sales = sales[sales["ds"] >= days[0]]
+    full = pd.MultiIndex.from_product(
+        [sorted(sales["unique_id"].unique()), days], names=["unique_id", "ds"]
+    )
+    return sales.set_index(["unique_id", "ds"])["y"].reindex(full, fill_value=0.0).reset_index()

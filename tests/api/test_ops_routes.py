@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from conftest import STORE_A, assert_envelope
+from conftest import STORE_A, assert_envelope, store_sales
 
 STORES = {"S001", "S002", "S003", "S004", "S005", "S006"}
 
@@ -41,22 +41,8 @@ def _engine_plan(api_world: dict[str, Any], store: str) -> pd.DataFrame:
     """``luopan replenish plan`` for one store, inputs built here from the warehouse."""
     from luopan.engines.replenish import DemandForecaster, plan_orders
 
-    sales = _sql(
-        api_world,
-        """SELECT o.store_id || '_' || l.sku AS unique_id, CAST(o.ordered_at AS DATE) AS ds,
-                  SUM(l.quantity)::DOUBLE AS y
-           FROM order_lines l JOIN orders o USING (order_id)
-           WHERE o.store_id = ? GROUP BY ALL""",
-        [store],
-    )
-    sales["ds"] = pd.to_datetime(sales["ds"])
+    sales = store_sales(api_world, store)
     latest = sales["ds"].max()
-    days = pd.date_range(latest - pd.Timedelta(days=55), latest)
-    sales = sales[sales["ds"] >= days[0]]
-    full = pd.MultiIndex.from_product(
-        [sorted(sales["unique_id"].unique()), days], names=["unique_id", "ds"]
-    )
-    sales = sales.set_index(["unique_id", "ds"])["y"].reindex(full, fill_value=0.0).reset_index()
     stock = _sql(
         api_world,
         """SELECT store_id || '_' || sku AS unique_id, on_hand::DOUBLE AS on_hand,

@@ -5,32 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
 import pandas as pd
 
-from conftest import STORE_A
-
-
-def _sales(api_world: dict[str, Any], store: str) -> pd.DataFrame:
-    con = duckdb.connect(str(api_world["ws"].warehouse_path), read_only=True)
-    try:
-        sales = con.execute(
-            """SELECT o.store_id || '_' || l.sku AS unique_id, CAST(o.ordered_at AS DATE) AS ds,
-                      SUM(l.quantity)::DOUBLE AS y
-               FROM order_lines l JOIN orders o USING (order_id)
-               WHERE o.store_id = ? GROUP BY ALL""",
-            [store],
-        ).df()
-    finally:
-        con.close()
-    sales["ds"] = pd.to_datetime(sales["ds"])
-    latest = sales["ds"].max()
-    days = pd.date_range(latest - pd.Timedelta(days=55), latest)
-    sales = sales[sales["ds"] >= days[0]]
-    full = pd.MultiIndex.from_product(
-        [sorted(sales["unique_id"].unique()), days], names=["unique_id", "ds"]
-    )
-    return sales.set_index(["unique_id", "ds"])["y"].reindex(full, fill_value=0.0).reset_index()
+from conftest import STORE_A, store_sales
 
 
 def test_suggestions_with_exog_equal_the_engine_given_the_warehouse_calendar(
@@ -40,7 +17,7 @@ def test_suggestions_with_exog_equal_the_engine_given_the_warehouse_calendar(
     from luopan.engines.replenish import DemandForecaster
     from luopan.engines.replenish.exog import exog_gbm, join_exog
 
-    sales = _sales(api_world, STORE_A)
+    sales = store_sales(api_world, STORE_A)
     latest = sales["ds"].max()
     cal = read_calendar(
         api_world["root"],
