@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from luopan.engines.replenish.exog import exog_gbm, join_exog
+from luopan.engines.replenish.exog import exog_gbm, fit_predict
 from luopan.engines.replenish.forecast import DemandForecaster
 from luopan.engines.replenish.policies import protection_quantile, quantile_at
 from luopan.engines.replenish.simulate import simulate
@@ -85,11 +85,7 @@ def _rolling_forecasts(
         origin = dates[start] - pd.Timedelta(days=1)
         hist = frame[frame["ds"] <= origin]
         h = refit_every + cover
-        if exog is None:
-            res = forecaster.fit(hist).predict(h)
-        else:
-            known, future = join_exog(hist, exog, h, known_ahead=known_ahead)
-            res = forecaster.fit(known).predict(h, future=future)
+        res = fit_predict(forecaster, hist, h, exog, known_ahead=known_ahead)
         fc = res.forecasts.sort_values(["unique_id", "ds"])
         m = fc["mean"].to_numpy().reshape(n, h)
         qv = fc[qcols].to_numpy().reshape(n, h, len(QUANTILES))

@@ -21,7 +21,7 @@ import pandas as pd
 
 from luopan.engines.replenish.comparison import PolicyComparison, policy_comparison, recorded_kpis
 from luopan.engines.replenish.demand_replay import DemandReplay, reconstruct_demand
-from luopan.engines.replenish.exog import exog_gbm, join_exog
+from luopan.engines.replenish.exog import exog_gbm, fit_predict
 from luopan.engines.replenish.forecast import DemandForecaster
 from luopan.engines.replenish.replay import replay
 from luopan.engines.replenish.simulate import SimulationResult
@@ -203,11 +203,7 @@ def rolling_mean_forecast(
     for start in range(0, len(dates), refit_every):
         block = dates[start : start + refit_every]
         hist = history[history["ds"] < block[0]]
-        if exog is None:
-            res = fc.fit(hist).predict(len(block)).forecasts
-        else:
-            known, future = join_exog(hist, exog, len(block), known_ahead=known_ahead)
-            res = fc.fit(known).predict(len(block), future=future).forecasts
+        res = fit_predict(fc, hist, len(block), exog, known_ahead=known_ahead).forecasts
         rows = res["unique_id"].map(row).to_numpy()
         cols = start + (pd.to_datetime(res["ds"]) - block[0]).dt.days.to_numpy()
         out[rows, cols] = res["mean"].to_numpy()

@@ -30,6 +30,7 @@ References:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,18 @@ import pandas as pd
 from luopan.engines.replenish.global_gbm import GlobalGBM
 from luopan.errors import DataContractError
 
-__all__ = ["CALENDAR_COLUMNS", "GBM_ORIGINS", "calendar_exog", "exog_gbm", "join_exog", "known_at"]
+if TYPE_CHECKING:
+    from luopan.engines.replenish.forecast import DemandForecaster, ForecastResult
+
+__all__ = [
+    "CALENDAR_COLUMNS",
+    "GBM_ORIGINS",
+    "calendar_exog",
+    "exog_gbm",
+    "fit_predict",
+    "join_exog",
+    "known_at",
+]
 
 CALENDAR_COLUMNS: tuple[str, ...] = ("price", "discount", "promo", "activity_flag")
 # ``GlobalGBM`` trains on its latest 26 origins (about 15 weeks at its 4-day step) when the
@@ -237,3 +249,20 @@ def join_exog(
     )
     future = right[right["ds"] > origin].reset_index(drop=True)
     return frame, future
+
+
+def fit_predict(
+    forecaster: DemandForecaster,
+    history: pd.DataFrame,
+    h: int,
+    exog: pd.DataFrame | None = None,
+    *,
+    known_ahead: int | None = None,
+) -> ForecastResult:
+    """``forecaster`` fitted on ``history`` and its ``h``-day forecast; with ``exog`` the
+    calendar goes along (``join_exog``: the history's rows, and the next ``h`` days as known
+    ``known_ahead`` days ahead of the last day of ``history``)."""
+    if exog is None:
+        return forecaster.fit(history).predict(h)
+    frame, future = join_exog(history, exog, h, known_ahead=known_ahead)
+    return forecaster.fit(frame).predict(h, future=future)
