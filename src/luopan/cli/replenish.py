@@ -307,13 +307,14 @@ def register(app: typer.Typer) -> None:
             target_fill=fill,
         )
         at = res.at_fill.reset_index(names="policy")
+        imp = res.improvement()
         if _emit(
             at,
             as_json,
             False,
             {
                 "curves": json.loads(res.curves.to_json(orient="records")),
-                "improvement": res.improvement(),
+                "improvement": imp,
                 "exog": [c for c in (cal.columns if cal is not None else []) if c not in KEYS],
             },
         ):
@@ -333,7 +334,6 @@ def register(app: typer.Typer) -> None:
                 f"{r.days_of_inventory:.2f}",
             )
         console.print(table)
-        imp = res.improvement()
         console.print(
             f"{label('change', lang)}: {label('waste_rate', lang)} {imp['waste_rate']:+.1%}, "
             f"{label('days_of_inventory', lang)} {imp['days_of_inventory']:+.1%}"
