@@ -53,6 +53,7 @@ def test_ddl_creates_every_column_with_its_type() -> None:
         assert names == [
             *table.column_names,
             *table.join_key_names,
+            *table.dense_key_names,
             *(n for n, *_ in LINEAGE_COLUMNS),
         ]
     types = dict(
@@ -71,6 +72,16 @@ def test_ddl_creates_every_column_with_its_type() -> None:
         "order_lines": (("_order_key", "order_id"),),
         "events": (("_user_key", "user_id"),),
     }
+    assert {t: v.dense_keys for t, v in TABLES.items() if v.dense_keys} == {
+        "events": (("_user_no", "user_id"),),
+    }
+    events = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'events'"
+        ).fetchall()
+    )
+    assert events["_user_key"] == "BIGINT" and events["_user_no"] == "INTEGER"
 
 
 def test_keys_and_references_name_declared_columns() -> None:

@@ -79,6 +79,13 @@ class Table:
     #: the ID (``join_key_sql``) and checked to be one-to-one with it; semantic models join
     #: and group on it instead of the text (see ``luopan.metrics.refs``)
     join_keys: tuple[tuple[str, str], ...] = ()
+    #: (number column, ID column): an INTEGER numbering the table's distinct IDs 0, 1, 2, …
+    #: (gaps allowed), one number per ID and one ID per number across the warehouse and
+    #: across loads. Ingest gives a stored ID its stored number and a new ID the next free
+    #: one (``luopan.ingest.load.number_ids``); a warehouse written before the column gets
+    #: ``dense_rank`` by ID on open. The funnel engine packs it into one sortable integer
+    #: per event (user, time, step), where a 63-bit join key would leave no room.
+    dense_keys: tuple[tuple[str, str], ...] = ()
     _by_name: dict[str, Column] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -99,6 +106,10 @@ class Table:
         return tuple(k for k, _ in self.join_keys)
 
     @property
+    def dense_key_names(self) -> tuple[str, ...]:
+        return tuple(k for k, _ in self.dense_keys)
+
+    @property
     def required_columns(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.required)
 
@@ -114,6 +125,7 @@ class Table:
             for c in self.columns
         ]
         cols += [f'"{k}" BIGINT' for k, _ in self.join_keys]
+        cols += [f'"{k}" INTEGER' for k, _ in self.dense_keys]
         cols += [
             f'"{n}" {t} AS ({LINEAGE_COMPUTED[n]}) VIRTUAL'
             if n in LINEAGE_COMPUTED

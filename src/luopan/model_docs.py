@@ -57,6 +57,13 @@ def model_markdown() -> str:
                 f"`hash` >> 1, one-to-one, checked per load) / 入库时由 `{column}` 生成"
                 "（DuckDB `hash` 右移一位，逐批校验一一对应）"
             )
+        for number, column in table.dense_keys:
+            out.append(
+                f"Dense number / 稠密编号: `{number}` INTEGER, written at ingest: one number "
+                f"0, 1, 2, … per distinct `{column}`, kept across loads (gaps allowed), packed "
+                f"by the funnel engine into its sort keys / 入库时为每个不同的 `{column}` "
+                "分配一个从 0 起的整数编号，跨批次不变（允许空号），漏斗引擎用它拼接排序键"
+            )
         out += [
             "",
             "| column | type | required | 中文 | English | rule |",

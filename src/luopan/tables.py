@@ -232,6 +232,8 @@ TABLES: dict[str, Table] = {
             time_column="event_time",
             # no table has user_id as its key: ingest checks it against the events themselves
             join_keys=(("_user_key", "user_id"),),
+            # the funnel engine sorts (user number, time, step) packed in one BIGINT
+            dense_keys=(("_user_no", "user_id"),),
         ),
         Table(
             "campaigns",

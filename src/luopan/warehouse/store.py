@@ -86,7 +86,7 @@ def _migrate_batch_column(con: duckdb.DuckDBPyConnection, table: Table, old: set
     if "_batch" in old or "_batch_id" not in old:
         return False
     new = f"{table.name}__batch_migration"
-    wanted = (*table.column_names, "_source", "_loaded_at", "_line")
+    wanted = (*table.column_names, *table.dense_key_names, "_source", "_loaded_at", "_line")
     keep = ", ".join(f'"{c}"' for c in wanted if c in old)
     bad = con.execute(
         f'SELECT _batch_id FROM "{table.name}" '
@@ -110,18 +110,21 @@ def _migrate_batch_column(con: duckdb.DuckDBPyConnection, table: Table, old: set
     return True
 
 
-def _add_join_keys(
-    con: duckdb.DuckDBPyConnection, table: Table, old: set[str], again: bool
-) -> None:
-    """Compute a table's join keys from its IDs: for a table written before the keys existed,
-    and for every table when ``again`` (it was just copied into the current declaration with
-    NULL keys, or the engine's ``hash`` changed: see ``_join_key_probe``).
+def _add_keys(con: duckdb.DuckDBPyConnection, table: Table, old: set[str], again: bool) -> None:
+    """Compute a table's join keys from its IDs, and number its IDs where it stores no
+    numbers yet: for a table written before the keys or the numbers existed, and for every
+    table with join keys when ``again`` (it was just copied into the current declaration
+    with NULL keys, or the engine's ``hash`` changed: see ``_join_key_probe``).
 
     The rows are copied, in the caller's transaction, into a table of the current
     declaration (DuckDB refuses an ``ALTER TABLE … ADD COLUMN`` and an ``UPDATE`` of the
-    same table in one transaction). ``old``: the stored column names before this open.
+    same table in one transaction). Join keys are always computed; stored dense numbers
+    (``Table.dense_keys``) are copied as they are (they do not depend on the hash), and a
+    table without them gets ``dense_rank`` by ID, from 0 (NULL where the ID is NULL).
+    ``old``: the stored column names before this open.
     """
-    if not table.join_keys or (not again and set(table.join_key_names) <= old):
+    numbered = set(table.dense_key_names) <= old
+    if numbered and (not table.join_keys or (not again and set(table.join_key_names) <= old)):
         return
     have = {
         name
@@ -132,12 +135,22 @@ def _add_join_keys(
         ).fetchall()
     }
     wanted = (*table.column_names, "_source", "_batch", "_loaded_at", "_line")
-    keep = ", ".join(f'"{c}"' for c in wanted if c in have)
-    keys = ", ".join(f'"{k}"' for k in table.join_key_names)
-    values = ", ".join(join_key_sql(c) for _, c in table.join_keys)
+    keep = [f'"{c}"' for c in wanted if c in have]
+    keys = [f'"{k}"' for k in (*table.join_key_names, *table.dense_key_names)]
+    values = [join_key_sql(c) for _, c in table.join_keys]
+    values += [
+        f'"{k}"'
+        if k in old
+        else f'CASE WHEN "{c}" IS NOT NULL THEN CAST(dense_rank() OVER (ORDER BY "{c}") - 1 '
+        "AS INTEGER) END"
+        for k, c in table.dense_keys
+    ]
     new = f"{table.name}__key_migration"
     con.execute(table.ddl(new))
-    con.execute(f'INSERT INTO "{new}" ({keep}, {keys}) SELECT {keep}, {values} FROM "{table.name}"')
+    con.execute(
+        f'INSERT INTO "{new}" ({", ".join(keep + keys)}) '
+        f'SELECT {", ".join(keep + values)} FROM "{table.name}"'
+    )
     con.execute(f'DROP TABLE "{table.name}"')
     con.execute(f'ALTER TABLE "{new}" RENAME TO "{table.name}"')
 
@@ -207,7 +220,7 @@ class Warehouse:
             for table in TABLES.values():
                 old = set(stored[table.name])
                 rebuilt = _migrate_batch_column(self.con, table, old)
-                _add_join_keys(self.con, table, old, rebuilt or probe is not None)
+                _add_keys(self.con, table, old, rebuilt or probe is not None)
             if probe is not None:
                 self.con.execute("CREATE OR REPLACE TABLE _join_key_probe (probe BIGINT)")
                 self.con.execute("INSERT INTO _join_key_probe VALUES (?)", [probe])
