@@ -106,6 +106,12 @@ def test_missing_times_or_users_fall_back(hand_events, duck) -> None:
         assert funnel(events, STEPS).steps["users"].tolist() == [entered, 5, 5, 3]
 
 
+def test_negative_user_numbers_fall_back(hand_events, duck) -> None:
+    events = numbered(duck(hand_events), spread=-1)  # 0, -1, -2, ...: not ingest's numbers
+    assert_same(events, packed=False)
+    assert funnel(events, STEPS).steps["users"].tolist() == [7, 5, 5, 3]
+
+
 def test_microsecond_ties_and_order(hand_events, duck) -> None:
     """Steps one microsecond apart, out of order and at the same instant."""
     extra = pd.DataFrame(

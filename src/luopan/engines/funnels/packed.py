@@ -26,9 +26,10 @@ the GIL in its array loops). The times are exact: the unit is 1 µs where the bi
 else 1 ms or 1 s, and then the key query refuses (DuckDB ``error``) any time that is not a
 whole number of units, in which case ``packed_paths`` returns ``None`` and the caller keeps
 the list plan of ``fold``. It also returns ``None`` where the plan does not apply: not
-DuckDB, no ``USER_NO`` column, a NULL user number or time, or keys that would not fit in 63
-bits. The origin, time span and largest user number come from one aggregate that DuckDB
-answers from the table's statistics when the events are a stored table.
+DuckDB, no ``USER_NO`` column, a NULL or negative user number, a NULL time, or keys that
+would not fit in 63 bits. The origin, time span and range of user numbers come from one
+aggregate that DuckDB answers from the table's statistics when the events are a stored
+table.
 
 References:
     ClickHouse docs, "windowFunnel" parametric aggregate function (per-user sliding window
@@ -256,13 +257,14 @@ def packed_paths(
         lo=epoch_us(ev.ts.min()),
         hi=epoch_us(ev.ts.max()),
         users=ev.u.max(),
+        low=ev.u.min(),
         nulls=ev.count() * 2 - ev.ts.count() - ev.u.count(),
     )
     row = stats.to_pyarrow().to_pylist()[0]
     if row["lo"] is None:  # no events
         empty = np.zeros(0, np.int64)
         return PackedPaths(empty, np.zeros((0, n), np.int64), Packing(1, 0, step_bits(n), 63))
-    if row["nulls"] or row["users"] < 0:
+    if row["nulls"] or row["low"] < 0:  # ingest numbers from 0
         return None
     p = packing(int(row["lo"]), int(row["hi"]), int(row["users"]), n, window_s)
     if p is None:
