@@ -249,13 +249,9 @@ def test_demo_world_same_as_window_plan(demo_world) -> None:
 
 
 def test_olist_same_as_window_plan(shared_data: Path, duck) -> None:
-    from test_funnels_real import olist_events
+    from test_funnels_real import olist_events, read_olist
 
-    d = shared_data / "olist-marketing-funnel"
-    leads = pd.read_csv(d / "olist_marketing_qualified_leads_dataset.csv", dtype=str)
-    deals = pd.read_csv(d / "olist_closed_deals_dataset.csv", dtype=str)
-    leads["first"] = pd.to_datetime(leads["first_contact_date"], format="%d-%m-%Y")
-    deals["won"] = pd.to_datetime(deals["won_date"], format="%d-%m-%Y %H:%M")
+    leads, deals = read_olist(shared_data)
     events = numbered(duck(olist_events(leads, deals)))
     for window in ("30d", "3650d"):
         assert_same(events, ["lead", "closed"], window=window)

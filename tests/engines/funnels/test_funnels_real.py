@@ -22,6 +22,11 @@ pytestmark = pytest.mark.filterwarnings("ignore:The 'future.infer_string' option
 
 @pytest.fixture(scope="module")
 def olist(shared_data: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return read_olist(shared_data)
+
+
+def read_olist(shared_data: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Olist leads and closed deals, with their first-contact and won times parsed."""
     d = shared_data / "olist-marketing-funnel"
     leads = pd.read_csv(d / "olist_marketing_qualified_leads_dataset.csv", dtype=str)
     deals = pd.read_csv(d / "olist_closed_deals_dataset.csv", dtype=str)
