@@ -80,6 +80,7 @@ def hand(hand_events, duck):
 
 @pytest.mark.parametrize("window", [14 * DAY - 1, "14d", 14 * DAY + 1, "1h", "3d", "60d"])
 def test_hand_table_same_as_window_plan_and_reference(hand, hand_events, window) -> None:
+    assert_same(hand, window=window, by="channel")
     p = assert_same(hand, window=window)
     assert p is not None and p.unit == 1  # few users: microseconds fit
     result = funnel(hand, STEPS, window=window)
@@ -178,8 +179,8 @@ def test_fold_sorted_by_hand() -> None:
     rows = [(0, 10, 1), (0, 20, 2), (0, 200, 1), (0, 210, 2), (0, 250, 3), (0, 300, 4)]
     rows += [(1, 5, 1), (1, 50, 2), (1, 106, 3), (2, 7, 2)]  # user 2: no entry
     keys = np.sort(np.array([key(*r) for r in rows], np.int64))
-    reached, times = fold_sorted(keys, p, 4, w)
-    assert reached.tolist() == [4, 2]
+    reached, times, users = fold_sorted(keys, p, 4, w)
+    assert reached.tolist() == [4, 2] and users.tolist() == [0, 1]
     assert times[0].tolist() == [200, 210, 250, 300]
     assert times[1, :2].tolist() == [5, 50]
 
@@ -189,6 +190,7 @@ def test_many_users_in_small_slices(duck, window) -> None:
     events = numbered(duck(many_users(2500, seed=window)))
     with mock.patch.object(PACKED, "SLICE", 97):  # many slices, folded on two threads
         assert_same(events, window=window)
+        assert_same(events, window=window, by="channel")
     assert funnel(events, STEPS, window=window).steps["users"].iloc[0] > 2048
 
 
@@ -197,6 +199,7 @@ _event = st.tuples(
     st.sampled_from(["view", "add_to_cart", "checkout", "pay", "other"]),
     st.integers(0, 40),
     st.integers(0, 2),
+    st.sampled_from([None, "京东", "jd", "b"]),
 )
 
 
@@ -219,10 +222,36 @@ def test_property_same_as_window_plan(duck, rows, window, steps) -> None:
                 pd.Timestamp("2025-01-01") + pd.Timedelta(seconds=r[2], microseconds=r[3])
                 for r in rows
             ],
-            "channel": "x",
+            "channel": pd.array([r[4] for r in rows], dtype="string"),
         }
     )
-    assert_same(numbered(duck(frame)), steps, window=window)
+    events = numbered(duck(frame))
+    assert_same(events, steps, window=window)
+    # entries of one user at one instant with other channels: the smallest value counts
+    assert_same(events, steps, window=window, by="channel")
+
+
+def test_breakdown_first_touch_and_ties(duck) -> None:
+    """A user's breakdown is the chosen entry's; entries at one instant tie on the smallest
+    value, a NULL value is "(none)"."""
+    t = pd.Timestamp("2025-01-01 09:00:00")
+    rows = [
+        ("e1", "u1", t, "view", "京东"),  # u1: first entry goes nowhere
+        ("e2", "u1", t + pd.Timedelta(days=20), "view", "jd"),
+        ("e3", "u1", t + pd.Timedelta(days=20, seconds=5), "add_to_cart", "b"),
+        ("e4", "u2", t, "view", "京东"),  # u2: three entries at one instant
+        ("e5", "u2", t, "view", "jd"),
+        ("e6", "u2", t, "view", None),
+        ("e7", "u2", t + pd.Timedelta(seconds=1), "add_to_cart", "b"),
+        ("e8", "u3", t, "view", "京东"),
+    ]
+    frame = pd.DataFrame(rows, columns=COLUMNS).astype({"channel": "string"})
+    events = numbered(duck(frame))
+    assert_same(events, by="channel")
+    got = funnel(events, STEPS, by="channel").steps
+    users = got.pivot(index="breakdown", columns="step_index", values="users")
+    assert users.index.tolist() == ["(all)", "(none)", "jd", "京东"]
+    assert users[1].tolist() == [3, 1, 1, 1] and users[2].tolist() == [2, 1, 1, 0]
 
 
 def test_no_events(duck, hand_events) -> None:
@@ -243,6 +272,7 @@ def test_demo_world_same_as_window_plan(demo_world) -> None:
         assert ids[USER_NO].notna().all() and ids[USER_NO].min() == 0
         for window in ("14d", "1h"):
             assert_same(events, window=window)
+        assert_same(events, by="channel")
         assert funnel(events, STEPS).steps["users"].iloc[0] > 1000
     finally:
         con.disconnect()
@@ -255,5 +285,6 @@ def test_olist_same_as_window_plan(shared_data: Path, duck) -> None:
     events = numbered(duck(olist_events(leads, deals)))
     for window in ("30d", "3650d"):
         assert_same(events, ["lead", "closed"], window=window)
+        assert_same(events, ["lead", "closed"], window=window, by="origin")
     got = funnel(events, ["lead", "closed"], window="3650d").steps["users"].tolist()
     assert got == [8000, 841]  # one deal is won before its lead

@@ -31,10 +31,10 @@ path), since neither DuckDB nor Spark has a funnel function, so the same express
 both. On DuckDB, ``funnel`` computes ordered funnels without exclusions by a one-pass fold
 instead (see ``fold``: one hash aggregation of each user's step keys into a list, sorted and
 folded by a vectorized Arrow UDF, the ``windowFunnel`` strategy), about 2.5 times less CPU
-for the same paths; and where the events hold ingest's dense user number and no breakdown is
-asked, ``funnel`` skips the lists too (see ``packed``: one projection of packed
-user/time/step keys, one NumPy sort, the same fold on slices of the sorted array, the
-aggregate in NumPy). ``funnel_paths`` and ``dropped_users`` return lazy expressions, so they
+for the same paths; and where the events hold ingest's dense user number, ``funnel`` skips
+the lists too (see ``packed``: one projection of packed user/time/step keys, one NumPy sort,
+the same fold on slices of the sorted array, the aggregate in NumPy; a breakdown's values
+are joined back to the chosen entries). ``funnel_paths`` and ``dropped_users`` return lazy expressions, so they
 keep the portable plan. Only the per-step aggregate is materialized. Times to convert are
 whole seconds on both engines.
 
@@ -347,17 +347,14 @@ def funnel(
     """
     n = len(steps)
     _validate(events, steps, mode, by, exclusions)
-    if (
-        mode == "ordered"
-        and not exclusions
-        and by is None
-        and fold_applies(events, base(events, None))
-    ):
+    if mode == "ordered" and not exclusions and fold_applies(events, base(events, None)):
         # counts only: one sort of packed keys, where the events hold the user numbers
-        packed = packed_paths(events, steps, parse_window(window), entered=_span(entered))
+        packed = packed_paths(events, steps, parse_window(window), entered=_span(entered), by=by)
         if packed is not None:
-            raw = pd.DataFrame([packed.summary([u for u, _, _ in TTC_BUCKETS])])
-            table, ttc = _shape(raw, steps, pd.Series(["(all)"]))
+            groups = packed.groups()
+            uppers = [u for u, _, _ in TTC_BUCKETS]
+            raw = pd.DataFrame([packed.summary(uppers, rows) for _, rows in groups])
+            table, ttc = _shape(raw, steps, pd.Series([name for name, _ in groups]))
             return FunnelResult(table, ttc, tuple(steps), mode, parse_window(window), by)
     with _chosen_paths(
         events,

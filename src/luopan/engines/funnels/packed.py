@@ -21,6 +21,10 @@ fold of ``fold.fold_ordered`` runs on slices of the one sorted array instead of 
   ``reached << 27 | (2**27 - 1 - entry number)`` per user (one ``maximum.reduceat`` on
   int32; 40 bits in int64 beyond 2**27 entries in a slice).
 
+With a breakdown, each user's value is the chosen entry event's (first touch), found after
+the fold by one hash join of the chosen (user number, time) pairs to the step-1 events
+(``_entry_dims``); the per-value aggregates are NumPy again.
+
 The sorted array is folded in slices of whole users, two threads at a time (NumPy releases
 the GIL in its array loops). The times are exact: the unit is 1 µs where the bits allow it,
 else 1 ms or 1 s, and then the key query refuses (DuckDB ``error``) any time that is not a
@@ -52,8 +56,10 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
+import pyarrow as pa
 
 from luopan.engines.funnels.fold import _NAMES, _step_number, epoch_us, fold_applies, step_bits
+from luopan.errors import EngineError
 
 __all__ = [
     "USER_NO",
@@ -119,11 +125,11 @@ def slices(keys: np.ndarray, shift: int, size: int = SLICE) -> list[tuple[int, i
 
 def fold_sorted(
     keys: np.ndarray, p: Packing, n: int, window_s: int
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each user's chosen ordered path from sorted packed keys (whole users only).
 
-    Returns ``reached`` (1..n) per user with an entry, in user order, and their path
-    ``times`` (users × n, in units from the origin; valid up to ``reached``).
+    Returns ``reached`` (1..n) per user with an entry, in user order, their path ``times``
+    (users × n, in units from the origin; valid up to ``reached``) and their user numbers.
     """
     mask = (1 << p.bits) - 1
     if _LITTLE:  # the low byte of each key: half the cost of masking the whole key first
@@ -132,7 +138,7 @@ def fold_sorted(
         step = (keys & mask).astype(np.int8)
     entries = np.flatnonzero(step == 1)
     if not len(entries):
-        return np.zeros(0, np.int64), np.zeros((0, n), np.int64)
+        return _none(n)
     first = keys[entries]
     bound = (first + ((window_s * 1_000_000 // p.unit) << p.bits)) | mask
     last = len(keys) - 1
@@ -170,7 +176,11 @@ def fold_sorted(
     for k, (count, following) in enumerate(nexts, 1):
         pos = following[count[pos]]
         times[:, k] = (keys[pos] >> p.bits) & tmask  # used up to ``reached``
-    return best_reached.astype(np.int64), times
+    return best_reached.astype(np.int64), times, users[runs]
+
+
+def _none(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.zeros(0, np.int64), np.zeros((0, n), np.int64), np.zeros(0, np.int64)
 
 
 def _fold_all(keys: np.ndarray, p: Packing, n: int, window_s: int, threads: int) -> Any:
@@ -178,8 +188,8 @@ def _fold_all(keys: np.ndarray, p: Packing, n: int, window_s: int, threads: int)
     with ThreadPoolExecutor(max(1, threads)) as pool:
         done = list(pool.map(lambda ab: fold_sorted(keys[ab[0] : ab[1]], p, n, window_s), parts))
     if not done:
-        return np.zeros(0, np.int64), np.zeros((0, n), np.int64)
-    return np.concatenate([r for r, _ in done]), np.concatenate([t for _, t in done])
+        return _none(n)
+    return tuple(np.concatenate([part[i] for part in done]) for i in range(3))
 
 
 @ibis.udf.scalar.builtin(name="divide")
@@ -202,28 +212,47 @@ def _threads(con: Any) -> int:
 
 @dataclass(frozen=True)
 class PackedPaths:
-    """Each entered user's chosen path: ``reached`` (1..n) and ``times`` (users × n, in
-    ``packing`` units from its origin; valid up to ``reached``)."""
+    """Each entered user's chosen path: ``reached`` (1..n), ``times`` (users × n, in
+    ``packing`` units from its origin; valid up to ``reached``), the user numbers, and with a
+    breakdown ``dims``, the entry event's value (first touch)."""
 
     reached: np.ndarray
     times: np.ndarray
     packing: Packing
+    users: np.ndarray
+    dims: np.ndarray | None = None
 
-    def summary(self, uppers: Sequence[float]) -> dict[str, Any]:
+    def groups(self) -> list[tuple[str, np.ndarray | None]]:
+        """``("(all)", None)`` then, with a breakdown, each value (sorted as ``funnel``
+        sorts them) with its users' rows."""
+        out: list[tuple[str, np.ndarray | None]] = [("(all)", None)]
+        if self.dims is not None and len(self.dims):
+            values, codes = np.unique(self.dims, return_inverse=True)
+            order = np.argsort(codes, kind="stable")
+            cuts = np.searchsorted(codes[order], np.arange(len(values) + 1))
+            out += [
+                (str(v), order[a:b]) for v, a, b in zip(values, cuts[:-1], cuts[1:], strict=True)
+            ]
+        return out
+
+    def summary(self, uppers: Sequence[float], rows: np.ndarray | None = None) -> dict[str, Any]:
         """The funnel's per-step aggregate, as ``funnel._aggregate`` computes it from paths:
         users reaching each step, median and mean whole seconds from the entry to it, and
-        the full conversions per time-to-convert bucket (``uppers``: inclusive bounds)."""
+        the full conversions per time-to-convert bucket (``uppers``: inclusive bounds);
+        over the users ``rows`` (all by default)."""
         n = self.times.shape[1]
         p = self.packing
-        secs = (self.times * p.unit + p.origin) // 1_000_000  # floored, as date_trunc
+        times = self.times if rows is None else self.times[rows]
+        reached = self.reached if rows is None else self.reached[rows]
+        secs = (times * p.unit + p.origin) // 1_000_000  # floored, as date_trunc
         since = secs - secs[:, :1]
         out: dict[str, Any] = {}
         for k in range(1, n + 1):
-            d = since[self.reached >= k, k - 1]
+            d = since[reached >= k, k - 1]
             out[f"users_{k}"] = len(d)
             out[f"median_{k}"] = float(np.median(d)) if len(d) else None
             out[f"mean_{k}"] = float(d.mean()) if len(d) else None
-        full = since[self.reached == n, n - 1]
+        full = since[reached == n, n - 1]
         lower = -1.0
         for i, upper in enumerate(uppers):
             hit = full > lower
@@ -240,11 +269,13 @@ def packed_paths(
     window_s: int,
     *,
     entered: tuple[Any, Any] | None = None,
+    by: str | None = None,
 ) -> PackedPaths | None:
     """Each entered user's chosen ordered path, or ``None`` where the plan does not apply
     (see the module docstring: use the list plan of ``fold`` then).
 
-    The same paths as ``fold.fold_paths`` without a breakdown, users in ``USER_NO`` order.
+    The same paths as ``fold.fold_paths``, users in ``USER_NO`` order. With ``by``, each
+    user's breakdown value is looked up after the fold (``_entry_dims``).
     """
     n = len(steps)
     if USER_NO not in events.columns:
@@ -262,8 +293,9 @@ def packed_paths(
     )
     row = stats.to_pyarrow().to_pylist()[0]
     if row["lo"] is None:  # no events
-        empty = np.zeros(0, np.int64)
-        return PackedPaths(empty, np.zeros((0, n), np.int64), Packing(1, 0, step_bits(n), 63))
+        reached, times, users = _none(n)
+        dims = np.zeros(0, object) if by else None
+        return PackedPaths(reached, times, Packing(1, 0, step_bits(n), 63), users, dims)
     if row["nulls"] or row["low"] < 0:  # ingest numbers from 0
         return None
     p = packing(int(row["lo"]), int(row["hi"]), int(row["users"]), n, window_s)
@@ -295,5 +327,39 @@ def packed_paths(
         at += len(chunk)
     del table
     keys.sort()
-    reached, times = _fold_all(keys, p, n, window_s, _threads(con))
-    return PackedPaths(reached, times, p)
+    reached, times, users = _fold_all(keys, p, n, window_s, _threads(con))
+    del keys
+    dims = None
+    if by is not None:
+        entry_us = times[:, 0] * p.unit + p.origin
+        dims = _entry_dims(events, steps[0], by, users, entry_us)
+    return PackedPaths(reached, times, p, users, dims)
+
+
+def _entry_dims(
+    events: ir.Table, entry: str, by: str, users: np.ndarray, entry_us: np.ndarray
+) -> np.ndarray:
+    """Each chosen entry's breakdown value (first touch), in the order of ``users``.
+
+    The entry events at the chosen (user number, µs) are joined back on the two integers
+    (DuckDB builds the hash table on the chosen entries, one per user, and streams the
+    step-1 events). Entries of one user at the same instant reach the same steps (they
+    share every later event); the fold's tie rule keeps the smallest value among them, as
+    ``min`` does here. The value as ``paths.base`` makes it: text, NULL as ``"(none)"``.
+    """
+    chosen = ibis.memtable(pa.table({"cu": users, "ct": entry_us}))
+    dim = events[by].cast("string").fill_null("(none)")
+    rows = events.filter(events.event_name == entry).select(
+        u=events[USER_NO].cast("int64"), t=epoch_us(events.event_time), dim=dim
+    )
+    got = (
+        chosen.join(rows, [chosen.cu == rows.u, chosen.ct == rows.t])
+        .group_by("cu")
+        .aggregate(dim=rows.dim.min())
+        .order_by("cu")
+        .to_pyarrow()
+    )
+    found = got.column("cu").to_numpy()
+    if len(found) != len(users) or not np.array_equal(found, users):
+        raise EngineError("funnel: a chosen entry event was not found again for its breakdown")
+    return np.asarray(got.column("dim").to_pylist(), dtype=object)
