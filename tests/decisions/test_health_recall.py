@@ -258,9 +258,11 @@ def test_recalls_of_one_run_share_the_scores_and_a_sampled_fit_ranks_alike(
 
     fit = churn.ChurnModel.fit
 
-    def counted(self, occasions, cutoff):  # type: ignore[no-untyped-def]
+    def counted(self, occasions, cutoff, lines=None):  # type: ignore[no-untyped-def]
         calls.append(occasions["customer"].nunique())
-        return fit(self, occasions, cutoff)
+        # the order lines' SKUs (product mix) of the same (sampled) customers
+        assert lines is not None and set(lines["customer"]) <= set(occasions["customer"])
+        return fit(self, occasions, cutoff, lines)
 
     monkeypatch.setattr(churn.ChurnModel, "fit", counted)
     act._SCORES.clear()

@@ -1,14 +1,90 @@
 """Warehouse reads behind ``luopan customers`` (and ``luopan personas``): orders per customer and
-day, regions, complaints, and any table's selected columns, each aggregated in DuckDB via Ibis."""
+day, order lines per customer, day and SKU (the churn model's product mix), regions, complaints,
+and any table's selected columns, each aggregated in DuckDB via Ibis."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 
 from luopan.errors import WarehouseError
 from luopan.workspace import Workspace
 
-__all__ = ["workspace_complaints", "workspace_orders", "workspace_regions", "workspace_table"]
+__all__ = [
+    "item_frame",
+    "paid_orders",
+    "purchase_items",
+    "workspace_complaints",
+    "workspace_items",
+    "workspace_orders",
+    "workspace_regions",
+    "workspace_table",
+]
+
+
+def paid_orders(orders: Any) -> Any:
+    """The purchases of an (already scoped) ``orders`` Ibis table: orders with a customer and a
+    net amount (paid − refunded) above zero, with ``day`` (the order date) and ``amount``."""
+    paid = orders.filter(orders.customer_id.notnull())
+    amount = paid.paid_amount.cast("float64").fill_null(0) - paid.refund_amount.cast(
+        "float64"
+    ).fill_null(0)
+    # an order fully refunded or never paid (net <= 0) is not a purchase occasion
+    return paid.mutate(day=paid.ordered_at.date(), amount=amount).filter(lambda t: t.amount > 0)
+
+
+def purchase_items(orders: Any, lines: Any) -> Any:
+    """Ibis expression: the order lines of the purchases (``paid_orders``) counted per customer,
+    day and SKU: ``customer_id``, ``day``, ``item`` (the SKU), ``lines``; ordered by day,
+    customer and SKU (the churn model's item vocabulary follows that order).
+
+    ``orders`` and ``lines`` are the (already scoped) ``orders`` and ``order_lines`` tables; the
+    count is made in the warehouse, so only one row per customer, day and SKU reaches pandas,
+    and no other column (no amount, no PII) is read.
+    """
+    key = "_order_key" if {"_order_key"} <= set(orders.columns) & set(lines.columns) else "order_id"
+    paid = paid_orders(orders).select(key, "customer_id", "day")
+    bought = lines.filter(lines.sku.notnull()).select(key, item=lines.sku)
+    joined = bought.join(paid, key)
+    return (
+        joined.group_by(["customer_id", "day", "item"])
+        .aggregate(lines=lambda t: t.count())
+        .order_by(["day", "customer_id", "item"])
+    )
+
+
+def item_frame(expr: Any) -> pd.DataFrame | None:
+    """Run ``purchase_items``: SKUs as a pandas categorical (one string per SKU, not per row);
+    None when there is no purchase line (the churn model then reads no items)."""
+    table = expr.to_pyarrow()
+    if table.num_rows == 0:
+        return None
+    table = table.set_column(
+        table.schema.get_field_index("item"), "item", table["item"].dictionary_encode()
+    )
+    frame = table.to_pandas()
+    frame["day"] = pd.to_datetime(frame["day"])
+    frame["lines"] = frame["lines"].astype("int64")
+    return frame
+
+
+def workspace_items(ws: Workspace) -> pd.DataFrame | None:
+    """Order lines per customer, day and SKU of the purchases ``workspace_orders`` counts
+    (``customer``, ``day``, ``item``, ``lines``); None without order lines."""
+    import ibis
+
+    path = ws.warehouse_path
+    if not path.exists():
+        raise WarehouseError(f"{path}: no warehouse yet", fix="run `luopan ingest` first")
+    con = ibis.duckdb.connect(str(path), read_only=True)
+    try:
+        if "order_lines" not in con.list_tables():
+            return None
+        frame = item_frame(purchase_items(con.table("orders"), con.table("order_lines")))
+    finally:
+        con.disconnect()
+    return None if frame is None else frame.rename(columns={"customer_id": "customer"})
 
 
 def workspace_orders(ws: Workspace) -> pd.DataFrame:
@@ -24,16 +100,8 @@ def workspace_orders(ws: Workspace) -> pd.DataFrame:
         raise WarehouseError(f"{path}: no warehouse yet", fix="run `luopan ingest` first")
     con = ibis.duckdb.connect(str(path), read_only=True)
     try:
-        orders = con.table("orders")
-        paid = orders.filter(orders.customer_id.notnull())
-        amount = paid.paid_amount.cast("float64").fill_null(0) - paid.refund_amount.cast(
-            "float64"
-        ).fill_null(0)
-        day = paid.ordered_at.date()
-        # an order fully refunded or never paid (net <= 0) is not a purchase occasion
         expr = (
-            paid.mutate(day=day, amount=amount)
-            .filter(lambda t: t.amount > 0)
+            paid_orders(con.table("orders"))
             .group_by(["customer_id", "day"])
             .aggregate(amount=lambda t: t.amount.sum())
         )

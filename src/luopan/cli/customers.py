@@ -11,6 +11,7 @@ from rich.table import Table
 
 from luopan.cli._customer_data import (
     workspace_complaints,
+    workspace_items,
     workspace_orders,
     workspace_regions,
     workspace_table,
@@ -123,9 +124,10 @@ def register(app: typer.Typer) -> None:
         """
         ws, lang = open_workspace(workspace)
         frame = workspace_orders(ws).rename(columns={"customer_id": "customer"})
+        items = workspace_items(ws)
         as_of = pd.Timestamp(frame["day"].max())
-        model = ChurnModel(horizon_days=horizon_days).fit(frame, as_of)
-        scored = model.predict_frame(frame, as_of).sort_values("p_churn", ascending=False)
+        model = ChurnModel(horizon_days=horizon_days).fit(frame, as_of, items)
+        scored = model.predict_frame(frame, as_of, items).sort_values("p_churn", ascending=False)
         columns = ["p_churn", "p_no_purchase", "p_alive", "recency", "frequency", "monetary"]
         if csv is not None:
             scored[columns].to_csv(csv, encoding="utf-8-sig")
@@ -187,9 +189,10 @@ def register(app: typer.Typer) -> None:
         )
         clv = fit_clv(summary, horizon_days=365).predictions
         occasions = frame.rename(columns={"customer_id": "customer"})
+        items = workspace_items(ws)
         as_of = pd.Timestamp(frame["day"].max())
-        churn = ChurnModel(horizon_days=horizon_days).fit(occasions, as_of)
-        risk = churn.predict_frame(occasions, as_of)["p_churn"]
+        churn = ChurnModel(horizon_days=horizon_days).fit(occasions, as_of, items)
+        risk = churn.predict_frame(occasions, as_of, items)["p_churn"]
         table_in = clv[["clv"]].join(risk, how="inner")
         result = recall_list(
             table_in,

@@ -60,6 +60,7 @@ _SCORES: dict[tuple[Any, ...], pd.DataFrame] = {}
 def _scores(ws: Workspace, horizon_days: int) -> pd.DataFrame:
     """CLV and P(churn in ``horizon_days``) of every customer (``clv``, ``p_churn``), computed
     once per warehouse state and horizon: the recalls of several slices in one run share it."""
+    from luopan.cli._customer_data import workspace_items
     from luopan.decisions.outcomes import purchases
     from luopan.engines.customers.churn import ChurnModel
     from luopan.engines.customers.clv import fit_clv
@@ -79,14 +80,21 @@ def _scores(ws: Workspace, horizon_days: int) -> pd.DataFrame:
     # integer codes for the churn model's many group-bys (strings cost ~40% of its time)
     codes, names = pd.factorize(occasions["customer"])
     coded = occasions.assign(customer=codes)
-    train = coded
+    # the product mix: SKU line counts per customer and day of the order lines, same codes
+    items = workspace_items(ws)
+    if items is not None:
+        item_codes = pd.Index(names).get_indexer(items["customer"].astype(str))
+        items = items.assign(customer=item_codes)[item_codes >= 0]
+    train, train_items = coded, items
     if names.size > MAX_TRAINING_CUSTOMERS:
         sample = np.random.default_rng(0).choice(names.size, MAX_TRAINING_CUSTOMERS, replace=False)
         train = coded[np.isin(codes, sample)]
+        if items is not None:
+            train_items = items[np.isin(items["customer"].to_numpy(), sample)]
     risk = (
         ChurnModel(horizon_days=horizon_days)
-        .fit(train, as_of)
-        .predict_frame(coded, as_of)["p_churn"]
+        .fit(train, as_of, train_items)
+        .predict_frame(coded, as_of, items)["p_churn"]
     )
     risk.index = pd.Index(names.take(risk.index.to_numpy(dtype=np.int64)), name=risk.index.name)
     _SCORES.clear()  # one warehouse state at a time

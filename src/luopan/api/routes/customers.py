@@ -2,7 +2,9 @@
 
 The purchases behind every customer analysis are the caller's scoped ``orders`` (net paid
 amount per customer and day, aggregated in DuckDB exactly as ``luopan customers`` does), so a
-store manager's segments and recall list are built from their stores' purchases only. The
+store manager's segments and recall list are built from their stores' purchases only; the churn
+model's product mix reads the SKUs of those orders' scoped ``order_lines`` (line counts per
+customer, day and SKU, also counted in DuckDB). The
 engines are the ones the CLI runs (``rfm_segments``, ``fit_clv``, ``ChurnModel``,
 ``recall_list``).
 """
@@ -28,15 +30,11 @@ _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def purchases(svc: Services, p: Principal) -> pd.DataFrame:
     """Net paid amount per customer and day from the caller's scoped orders."""
+    from luopan.cli._customer_data import paid_orders
+
     with svc.connection() as con:
-        orders = svc.table(p, "orders", con)
-        paid = orders.filter(orders.customer_id.notnull())
-        amount = paid.paid_amount.cast("float64").fill_null(0) - paid.refund_amount.cast(
-            "float64"
-        ).fill_null(0)
         expr = (
-            paid.mutate(day=paid.ordered_at.date(), amount=amount)
-            .filter(lambda t: t.amount > 0)
+            paid_orders(svc.table(p, "orders", con))
             .group_by(["customer_id", "day"])
             .aggregate(amount=lambda t: t.amount.sum())
         )
@@ -45,6 +43,22 @@ def purchases(svc: Services, p: Principal) -> pd.DataFrame:
         raise ApiError(404, "no_data", "no purchases in your scope", fix="check your scope")
     frame["day"] = pd.to_datetime(frame["day"])
     return frame.sort_values(["customer_id", "day"]).reset_index(drop=True)
+
+
+def purchase_items(svc: Services, p: Principal) -> pd.DataFrame | None:
+    """Order lines per customer, day and SKU of the purchases ``purchases`` reads: the caller's
+    scoped orders joined to their scoped order lines (counted in DuckDB; the churn model's
+    product mix). None without order lines."""
+    from luopan.cli._customer_data import item_frame
+    from luopan.cli._customer_data import purchase_items as items_expr
+
+    with svc.connection() as con:
+        if "order_lines" not in set(con.list_tables()):
+            return None
+        frame = item_frame(
+            items_expr(svc.table(p, "orders", con), svc.table(p, "order_lines", con))
+        )
+    return None if frame is None else frame.rename(columns={"customer_id": "customer"})
 
 
 def _family(p: Principal, *parts: Any) -> tuple[Any, ...]:
@@ -109,9 +123,10 @@ def recall_table(
         )
         clv = fit_clv(summary, horizon_days=365).predictions
         occasions = frame.rename(columns={"customer_id": "customer"})
+        items = purchase_items(svc, p)
         as_of = pd.Timestamp(frame["day"].max())
-        churn = ChurnModel(horizon_days=horizon_days).fit(occasions, as_of)
-        risk = churn.predict_frame(occasions, as_of)["p_churn"]
+        churn = ChurnModel(horizon_days=horizon_days).fit(occasions, as_of, items)
+        risk = churn.predict_frame(occasions, as_of, items)["p_churn"]
         return clv[["clv"]].join(risk, how="inner")
 
     def build() -> pd.DataFrame:

@@ -218,8 +218,10 @@ class ChurnModel:
             benchmarks it raised the validation AUC but not the scoring one (see above).
         mix: dimensions of the product-mix embedding (``ProductMix``, churn_mix.py: tf-idf
             LSA of the customer × item line counts, fitted at the fit cutoff) read when the
-            occasions carry an ``item`` column; 0 turns it off. Without ``item`` nothing
-            changes.
+            occasions (or the ``lines`` given to ``fit``) carry an ``item`` column; 0 turns it
+            off. Without ``item`` nothing changes. The workspace paths (``luopan customers
+            churn|recall``, the API's recall list, the playbooks' recall lists) pass the
+            warehouse's order lines as ``lines``: SKU counts per customer and day.
         n_threads: OpenMP threads of the boosting (None = all cores); one by default, because
             histogram boosting on a machine shared with other work is many times slower with
             oversubscribed threads than with one.
@@ -252,10 +254,18 @@ class ChurnModel:
         self.n_threads = n_threads
         self.seed = seed
 
-    def _frame(self, occasions: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-        frame = churn_features(occasions, cutoff, horizon_days=self.horizon_days)
+    def _frame(
+        self, occasions: pd.DataFrame, cutoff: pd.Timestamp, lines: pd.DataFrame | None
+    ) -> pd.DataFrame:
+        frame = churn_features(occasions, cutoff, horizon_days=self.horizon_days, lines=lines)
         if self.mix_ is not None:
-            frame = frame.join(self.mix_.transform(occasions, cutoff, frame.index))
+            items = occasions if lines is None else lines
+            if "item" not in items:
+                raise DataContractError(
+                    "the churn model was fitted with the product mix: it needs the items",
+                    fix="pass the same kind of occasions / lines as to fit(...)",
+                )
+            frame = frame.join(self.mix_.transform(items, cutoff, frame.index))
         if self.extra is not None:
             extra = self.extra.copy()
             extra.index = extra.index.astype(str)
@@ -277,8 +287,18 @@ class ChurnModel:
             return design_matrix(frame, extra)[self.feature_names_]
         return frame[self.feature_names_]
 
-    def fit(self, occasions: pd.DataFrame, cutoff: str | pd.Timestamp) -> ChurnModel:
+    def fit(
+        self,
+        occasions: pd.DataFrame,
+        cutoff: str | pd.Timestamp,
+        lines: pd.DataFrame | None = None,
+    ) -> ChurnModel:
         """Train on cutoffs whose label window closes on or before ``cutoff``.
+
+        ``lines`` gives the items bought when the occasions do not carry them (purchase days
+        from the orders, items from the order lines): ``customer`` (the occasions' keys),
+        ``day``, ``item`` and ``lines`` (how many purchase lines the row stands for, 1 when
+        absent). Counts per customer, day and item give the same model as one row per line.
 
         Raises:
             DataContractError: unknown ``model``.
@@ -289,16 +309,19 @@ class ChurnModel:
                 f"unknown churn model {self.model!r}", fix=f"use one of {', '.join(MODELS)}"
             )
         cut = pd.Timestamp(cutoff).normalize()
+        items = occasions if lines is None else lines
         self.mix_ = (
-            ProductMix(self.mix, seed=self.seed).fit(occasions, cut)
-            if self.mix > 0 and "item" in occasions
+            ProductMix(self.mix, seed=self.seed).fit(items, cut)
+            if self.mix > 0 and "item" in items
             else None
         )
         last = cut - pd.Timedelta(days=self.horizon_days)
         self.cutoffs_ = [
             last - pd.Timedelta(days=self.step_days * k) for k in range(self.training_cutoffs)
         ][::-1]
-        frames = [self._frame(occasions, c).assign(_cutoff=i) for i, c in enumerate(self.cutoffs_)]
+        frames = [
+            self._frame(occasions, c, lines).assign(_cutoff=i) for i, c in enumerate(self.cutoffs_)
+        ]
         data = pd.concat(frames)
         if data["churned"].isna().any() or data["churned"].nunique() < 2:
             raise InsufficientDataError(
@@ -337,11 +360,17 @@ class ChurnModel:
             self.classifier_ = CalibratedClassifierCV(trees, method="sigmoid", cv=splits).fit(X, y)
         return self
 
-    def predict_frame(self, occasions: pd.DataFrame, cutoff: str | pd.Timestamp) -> pd.DataFrame:
-        """Features at ``cutoff`` with ``p_churn`` (a probability) and the label."""
+    def predict_frame(
+        self,
+        occasions: pd.DataFrame,
+        cutoff: str | pd.Timestamp,
+        lines: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Features at ``cutoff`` with ``p_churn`` (a probability) and the label (``lines``:
+        the items bought, as given to ``fit``)."""
         if not hasattr(self, "classifier_"):
             raise EngineError("the churn model is not fitted", fix="call fit(...) first")
-        frame = self._frame(occasions, pd.Timestamp(cutoff).normalize())
+        frame = self._frame(occasions, pd.Timestamp(cutoff).normalize(), lines)
         with threadpool_limits(limits=self.n_threads, user_api="openmp"):
             frame["p_churn"] = self.classifier_.predict_proba(self._inputs(frame))[:, 1]
         return frame

@@ -72,14 +72,18 @@ class ChurnEvaluation:
 
 
 def evaluate_churn(
-    model: ChurnModel, occasions: pd.DataFrame, cutoff: str | pd.Timestamp
+    model: ChurnModel,
+    occasions: pd.DataFrame,
+    cutoff: str | pd.Timestamp,
+    lines: pd.DataFrame | None = None,
 ) -> ChurnEvaluation:
     """Score ``cutoff`` (a later one than the model was trained for) against its labels.
 
     Baselines in the same run: BG/NBD P(no purchase in h) alone, 1 − P(alive), and a
-    recency-only rule (days since the last purchase as the score; AUC only).
+    recency-only rule (days since the last purchase as the score; AUC only). ``lines``: the
+    items bought, as given to the model's ``fit``.
     """
-    frame = model.predict_frame(occasions, cutoff)
+    frame = model.predict_frame(occasions, cutoff, lines)
     if frame["churned"].isna().any():
         raise InsufficientDataError("the label window of the scoring cutoff is not closed yet")
     y = frame["churned"].to_numpy()

@@ -108,7 +108,11 @@ def _basket(past: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
 
 
 def churn_features(
-    occasions: pd.DataFrame, cutoff: str | pd.Timestamp, *, horizon_days: int = 45
+    occasions: pd.DataFrame,
+    cutoff: str | pd.Timestamp,
+    *,
+    horizon_days: int = 45,
+    lines: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Features of every customer with a purchase on or before ``cutoff``, and the label.
 
@@ -119,6 +123,11 @@ def churn_features(
             optionally ``item`` (SKU or category, for breadth) and ``quantity`` (units of the
             line, for units per line and unit price).
         cutoff: last day of the known history.
+        lines: the items bought, when they are not rows of ``occasions`` (e.g. purchase days
+            from the orders, items from the order lines): ``customer`` (the same keys),
+            ``day``, ``item`` and optionally ``lines`` (how many lines the row stands for) and
+            ``amount`` (rows of negative amount are not purchases); breadth is read from them
+            instead of from the occasions' ``item``.
         horizon_days: the label window (cutoff, cutoff + h].
 
     Returns:
@@ -182,8 +191,23 @@ def churn_features(
     out["spend_90"] = spend_now.reindex(out.index, fill_value=0.0)
     out["spend_trend_90"] = out["spend_90"] - spend_before.reindex(out.index, fill_value=0.0)
     out["returns"] = returns.reindex(out.index, fill_value=0).astype(float)
-    if "item" in occ:
+    bought = None
+    if lines is not None:
+        ids = lines["customer"]
+        day = pd.to_datetime(lines["day"]).dt.normalize()
+        keep = day <= cut
+        if "amount" in lines:
+            keep &= lines["amount"] >= 0
+        bought = pd.DataFrame(
+            {
+                "customer": ids if pd.api.types.is_integer_dtype(ids) else ids.astype(str),
+                "day": day,
+                "item": lines["item"],
+            }
+        )[keep]
+    elif "item" in occ:
         bought = past[past["amount"] >= 0]
+    if bought is not None:
         out["breadth"] = bought.groupby("customer")["item"].nunique().reindex(out.index)
         late = bought[bought["day"] > cut - pd.Timedelta(days=90)]
         out["breadth_90"] = late.groupby("customer")["item"].nunique().reindex(out.index)
