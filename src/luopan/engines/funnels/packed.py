@@ -77,6 +77,7 @@ USER_NO = "_user_no"
 #: enough that NumPy's per-call overhead is negligible
 SLICE = 1 << 20
 _UNITS = (1, 1_000, 1_000_000)  # µs, ms, s
+_BATCH = 1 << 20  # rows per Arrow batch fetched
 _LITTLE = sys.byteorder == "little"
 
 
@@ -290,6 +291,7 @@ def packed_paths(
         users=ev.u.max(),
         low=ev.u.min(),
         nulls=ev.count() * 2 - ev.ts.count() - ev.u.count(),
+        rows=ev.count(),
     )
     row = stats.to_pyarrow().to_pylist()[0]
     if row["lo"] is None:  # no events
@@ -314,18 +316,18 @@ def packed_paths(
         t = us
     key = (rows.u.cast("int64") << p.shift) | (t << p.bits) | rows.step.cast("int64")
     sql = ibis.to_sql(rows.select(k=key), dialect="duckdb")
+    keys = np.empty(int(row["rows"]), np.int64)  # at most one key per event
+    at = 0
     try:
-        table = con.execute(str(sql)).to_arrow_table()
+        # batches streamed into the one array: no whole Arrow table besides it
+        for batch in con.execute(str(sql)).to_arrow_reader(_BATCH):
+            keys[at : at + batch.num_rows] = batch.column(0).to_numpy()
+            at += batch.num_rows
     except duckdb.InvalidInputException as exc:
         if _GUARD in str(exc):
             return None
         raise
-    keys = np.empty(table.num_rows, np.int64)
-    at = 0
-    for chunk in table.column(0).chunks:  # one copy into one array
-        keys[at : at + len(chunk)] = chunk.to_numpy()
-        at += len(chunk)
-    del table
+    keys = keys[:at]
     keys.sort()
     reached, times, users = _fold_all(keys, p, n, window_s, _threads(con))
     del keys
