@@ -118,7 +118,8 @@ def register(app: typer.Typer) -> None:
             None, "--csv", help="write every customer's risk / 输出每个客户的流失概率"
         ),
     ) -> None:
-        """P(no purchase in the next N days) per customer, BG/NBD + boosting. 流失风险。
+        """P(no purchase in the next N days) per customer: an additive spline model on the purchase
+        timeline, BG/NBD and the product mix. 流失风险（购买时间线样条模型 + BG/NBD + 商品结构）。
 
         Example / 示例: luopan customers churn -w demo-world --top 20
         """
