@@ -122,8 +122,11 @@ def test_playbook_recall_scores_use_the_order_lines(demo_world: Any, reference: 
     expected = reference["with"].reindex(table.index)
     assert expected.notna().all()
     # the same occasions and lines; the playbooks' integer customer codes order the rows
-    # differently, which moves the fits by float rounding only (measured 7.7e-08)
-    np.testing.assert_allclose(table["p_churn"], expected, rtol=0, atol=1e-6)
+    # differently, which moves the iterative fits by float rounding only (measured 7.7e-08
+    # and 1.06e-06 on two machines), far below what the product mix moves (> 0.03)
+    np.testing.assert_allclose(table["p_churn"], expected, rtol=0, atol=1e-4)
+    without = reference["without"].reindex(table.index)
+    assert np.abs(table["p_churn"].to_numpy() - without.to_numpy()).max() > 0.03
 
 
 def test_api_recall_in_a_store_scope_uses_that_stores_lines(
