@@ -65,8 +65,14 @@ def assert_same(events, steps=STEPS, *, packed: bool = True, **kw):
     must have run (else it must have fallen back). Returns the packing used (or None)."""
     with plans() as seen:
         a = funnel(events, steps, **kw)
-    with mock.patch.object(FUNNEL, "fold_applies", return_value=False):
+    # the window plan: neither the packed keys nor the list fold apply
+    with (
+        mock.patch.object(FUNNEL, "fold_applies", return_value=False),
+        mock.patch.object(PACKED, "fold_applies", return_value=False),
+        plans() as window,
+    ):
         b = funnel(events, steps, **kw)
+    assert window == [None]
     pd.testing.assert_frame_equal(a.steps, b.steps)
     pd.testing.assert_frame_equal(a.time_to_convert, b.time_to_convert)
     assert len(seen) == 1 and (seen[0] is not None) == packed

@@ -59,6 +59,7 @@ import pandas as pd
 from luopan.engines.funnels.fold import USER_KEY, fold_applies, fold_paths, fold_udf
 from luopan.engines.funnels.packed import packed_paths
 from luopan.engines.funnels.paths import any_order_paths, base, ordered_paths, strict_paths
+from luopan.engines.funnels.summary import TTC_BUCKETS, aggregate, shape
 from luopan.engines.funnels.window import parse_window
 from luopan.errors import ConfigError, EngineError
 
@@ -73,16 +74,6 @@ __all__ = [
 
 Mode = Literal["ordered", "strict", "any_order"]
 MODES: tuple[str, ...] = ("ordered", "strict", "any_order")
-# upper bounds (seconds, inclusive) and zh/en labels of the time-to-convert histogram
-TTC_BUCKETS: tuple[tuple[float, str, str], ...] = (
-    (60, "≤1分钟", "≤1 min"),
-    (600, "≤10分钟", "≤10 min"),
-    (3600, "≤1小时", "≤1 h"),
-    (86400, "≤1天", "≤1 day"),
-    (3 * 86400, "≤3天", "≤3 days"),
-    (7 * 86400, "≤7天", "≤7 days"),
-    (float("inf"), ">7天", ">7 days"),
-)
 
 
 @dataclass(frozen=True)
@@ -180,6 +171,22 @@ def funnel_paths(
     exists only while ``funnel`` runs).
     """
     _validate(events, steps, mode, by, exclusions)
+    return _portable_paths(
+        events, steps, window=window, mode=mode, by=by, exclusions=exclusions, entered=entered
+    )
+
+
+def _portable_paths(
+    events: ir.Table,
+    steps: Sequence[str],
+    *,
+    window: str | int,
+    mode: Mode,
+    by: str | None,
+    exclusions: Sequence[Exclusion],
+    entered: tuple[Any, Any] | None,
+) -> ir.Table:
+    """``funnel_paths`` after its arguments were validated."""
     seconds = parse_window(window)
     ev = base(events, by)
     if mode == "ordered":
@@ -229,8 +236,8 @@ def _chosen_paths(
 ) -> Iterator[ir.Table]:
     """``funnel_paths``, or on DuckDB the same paths by the one-pass fold (``fold``), whose
     function is registered only inside the block: execute the paths there. ``ids=False``: the
-    fold may leave ``uid`` out (it groups on the stored user key where the events hold one)."""
-    _validate(events, steps, mode, by, exclusions)
+    fold may leave ``uid`` out (it groups on the stored user key where the events hold one).
+    The caller has validated the arguments."""
     ev = base(events, by)
     if mode == "ordered" and not exclusions and fold_applies(events, ev):
         seconds = parse_window(window)
@@ -241,76 +248,9 @@ def _chosen_paths(
                 ev, steps, seconds, by=by is not None, udf=udf, entered=_span(entered), ids=ids
             )
         return
-    yield funnel_paths(
+    yield _portable_paths(
         events, steps, window=window, mode=mode, by=by, exclusions=exclusions, entered=entered
     )
-
-
-def _seconds(ts: ir.TimestampValue) -> ir.IntegerValue:
-    """Whole epoch seconds on every engine (DuckDB's EPOCH keeps fractions, Spark's does not)."""
-    return ts.truncate("s").epoch_seconds()
-
-
-def _aggregate(paths: ir.Table, n: int, group: list[str]) -> pd.DataFrame:
-    aggs: dict[str, Any] = {}
-    for k in range(1, n + 1):
-        secs = _seconds(paths[f"t{k}"]) - _seconds(paths.t1)
-        aggs[f"users_{k}"] = (paths.reached >= k).cast("int64").sum()
-        aggs[f"median_{k}"] = secs.median()  # NULL past the step reached
-        aggs[f"mean_{k}"] = secs.mean()
-    total = _seconds(paths[f"t{n}"]) - _seconds(paths.t1)
-    lower = -1.0
-    for i, (upper, _, _) in enumerate(TTC_BUCKETS):
-        hit = (paths.reached == n) & (total > lower)
-        if upper != float("inf"):
-            hit = hit & (total <= upper)
-        aggs[f"ttc_{i}"] = hit.cast("int64").sum()
-        lower = upper
-    if group:
-        return paths.group_by(group).aggregate(**aggs).to_pandas()
-    return paths.aggregate(**aggs).to_pandas()
-
-
-def _shape(
-    raw: pd.DataFrame, steps: Sequence[str], keys: pd.Series
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    rows, ttc = [], []
-    for i, rec in enumerate(raw.to_dict(orient="records")):
-        b = str(keys.iloc[i])
-        entered = int(rec["users_1"] or 0)
-        prev = entered
-        for k, name in enumerate(steps, 1):
-            users = int(rec[f"users_{k}"] or 0)
-            step_conv = users / prev if prev else float("nan")
-            rows.append(
-                {
-                    "breakdown": b,
-                    "step_index": k,
-                    "step": name,
-                    "users": users,
-                    "overall_conversion": users / entered if entered else float("nan"),
-                    "step_conversion": step_conv if k > 1 else (1.0 if entered else float("nan")),
-                    "drop_off": 1 - step_conv if k > 1 else 0.0,
-                    "median_seconds": _num(rec[f"median_{k}"]),
-                    "mean_seconds": _num(rec[f"mean_{k}"]),
-                }
-            )
-            prev = users
-        for j, (_, zh, en) in enumerate(TTC_BUCKETS):
-            ttc.append(
-                {
-                    "breakdown": b,
-                    "bucket": j,
-                    "label_zh": zh,
-                    "label_en": en,
-                    "users": int(rec[f"ttc_{j}"] or 0),
-                }
-            )
-    return pd.DataFrame(rows), pd.DataFrame(ttc)
-
-
-def _num(v: Any) -> float:
-    return float("nan") if v is None or pd.isna(v) else float(v)
 
 
 def funnel(
@@ -347,15 +287,17 @@ def funnel(
     """
     n = len(steps)
     _validate(events, steps, mode, by, exclusions)
-    if mode == "ordered" and not exclusions and fold_applies(events, base(events, None)):
-        # counts only: one sort of packed keys, where the events hold the user numbers
-        packed = packed_paths(events, steps, parse_window(window), entered=_span(entered), by=by)
+    seconds = parse_window(window)
+    if mode == "ordered" and not exclusions:
+        # counts only: one sort of packed keys, where the events hold the user numbers (None
+        # where that plan does not apply)
+        packed = packed_paths(events, steps, seconds, entered=_span(entered), by=by)
         if packed is not None:
             groups = packed.groups()
             uppers = [u for u, _, _ in TTC_BUCKETS]
             raw = pd.DataFrame([packed.summary(uppers, rows) for _, rows in groups])
-            table, ttc = _shape(raw, steps, pd.Series([name for name, _ in groups]))
-            return FunnelResult(table, ttc, tuple(steps), mode, parse_window(window), by)
+            table, ttc = shape(raw, steps, pd.Series([name for name, _ in groups]))
+            return FunnelResult(table, ttc, tuple(steps), mode, seconds, by)
     with _chosen_paths(
         events,
         steps,
@@ -366,18 +308,18 @@ def funnel(
         entered=entered,
         ids=False,
     ) as paths:
-        raw = _aggregate(paths, n, [])
+        raw = aggregate(paths, n, [])
         keys = pd.Series(["(all)"])
         if by:
-            per = _aggregate(paths, n, ["dim"])
+            per = aggregate(paths, n, ["dim"])
             per = per.sort_values("dim", kind="stable").reset_index(drop=True)
             raw = pd.concat([raw, per.drop(columns="dim")], ignore_index=True)
             keys = pd.concat([keys, per["dim"]], ignore_index=True)
-    table, ttc = _shape(raw, steps, keys)
+    table, ttc = shape(raw, steps, keys)
     if mode == "any_order":  # times to intermediate counts of steps are not defined
         inner = (table["step_index"] > 1) & (table["step_index"] < n)
         table.loc[inner, ["median_seconds", "mean_seconds"]] = float("nan")
-    return FunnelResult(table, ttc, tuple(steps), mode, parse_window(window), by)
+    return FunnelResult(table, ttc, tuple(steps), mode, seconds, by)
 
 
 def dropped_users(
