@@ -9,13 +9,6 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from luopan.cli._customer_data import (
-    workspace_complaints,
-    workspace_items,
-    workspace_orders,
-    workspace_regions,
-    workspace_table,
-)
 from luopan.cli._outreach import plan_outreach, recall_headers
 from luopan.cli.clv import clv_payload, console, export_table, label, render_clv
 from luopan.cli.common import WORKSPACE_OPTION, open_workspace
@@ -26,6 +19,13 @@ from luopan.engines.customers.health import health_by_segment
 from luopan.engines.customers.recall import recall_list
 from luopan.engines.customers.rfm import rfm_segments
 from luopan.engines.customers.summary import summarize_transactions
+from luopan.warehouse.customer_reads import (
+    workspace_complaints,
+    workspace_items,
+    workspace_orders,
+    workspace_regions,
+    workspace_table,
+)
 
 
 def rule_fires(values: list[float], *, threshold: float = 65.0, weeks: int = 3) -> bool:

@@ -75,8 +75,8 @@ def workspace_personas(
     if segments_file is not None:
         segments = read_segments(segments_file)
     elif by == "rfm":
-        from luopan.cli._customer_data import workspace_orders
         from luopan.engines.customers.rfm import rfm_segments
+        from luopan.warehouse.customer_reads import workspace_orders
 
         orders = workspace_orders(ws)
         segments = rfm_segments(orders, date_col="day").customers["segment"]

@@ -61,8 +61,8 @@ def metric_tables(pg: Page, name: str) -> frozenset[str]:
 
 def occasions(pg: Page) -> pd.DataFrame:
     """Net paid amount per customer and day in the scope (customer, day, amount), as
-    ``luopan.cli._customer_data.workspace_orders`` builds it: an order whose net amount is zero or
-    less (unpaid, fully refunded) is not a purchase occasion."""
+    ``luopan.warehouse.customer_reads.workspace_orders`` builds it: an order whose net amount is
+    zero or less (unpaid, fully refunded) is not a purchase occasion."""
 
     def compute() -> pd.DataFrame:
         with pg.svc.connection() as con:

@@ -60,11 +60,11 @@ _SCORES: dict[tuple[Any, ...], pd.DataFrame] = {}
 def _scores(ws: Workspace, horizon_days: int) -> pd.DataFrame:
     """CLV and P(churn in ``horizon_days``) of every customer (``clv``, ``p_churn``), computed
     once per warehouse state and horizon: the recalls of several slices in one run share it."""
-    from luopan.cli._customer_data import workspace_items
     from luopan.decisions.outcomes import purchases
     from luopan.engines.customers.churn import ChurnModel
     from luopan.engines.customers.clv import fit_clv
     from luopan.engines.customers.summary import summarize_transactions
+    from luopan.warehouse.customer_reads import workspace_items
 
     st = ws.warehouse_path.stat()
     key = (str(ws.warehouse_path), st.st_ino, st.st_size, st.st_mtime_ns, horizon_days)

@@ -30,7 +30,7 @@ _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def purchases(svc: Services, p: Principal) -> pd.DataFrame:
     """Net paid amount per customer and day from the caller's scoped orders."""
-    from luopan.cli._customer_data import paid_orders
+    from luopan.warehouse.customer_reads import paid_orders
 
     with svc.connection() as con:
         expr = (
@@ -49,8 +49,8 @@ def purchase_items(svc: Services, p: Principal) -> pd.DataFrame | None:
     """Order lines per customer, day and SKU of the purchases ``purchases`` reads: the caller's
     scoped orders joined to their scoped order lines (counted in DuckDB; the churn model's
     product mix). None without order lines."""
-    from luopan.cli._customer_data import item_frame
-    from luopan.cli._customer_data import purchase_items as items_expr
+    from luopan.warehouse.customer_reads import item_frame
+    from luopan.warehouse.customer_reads import purchase_items as items_expr
 
     with svc.connection() as con:
         if "order_lines" not in set(con.list_tables()):

@@ -1,6 +1,7 @@
-"""Warehouse reads behind ``luopan customers`` (and ``luopan personas``): orders per customer and
-day, order lines per customer, day and SKU (the churn model's product mix), regions, complaints,
-and any table's selected columns, each aggregated in DuckDB via Ibis."""
+"""Warehouse reads behind ``luopan customers``, ``luopan personas``, the customer API routes and the
+decision loop's recall lists: orders per customer and day, order lines per customer, day and SKU
+(the churn model's product mix), regions, complaints, and any table's selected columns, each
+aggregated in DuckDB via Ibis."""
 
 from __future__ import annotations
 
