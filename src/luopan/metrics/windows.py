@@ -34,15 +34,25 @@ def _spine(
     end: dt.date | None,
     where: Sequence[Condition],
 ) -> Any:
-    """Every period of [start, end) (a time spine), or the input's own periods if unbounded."""
-    if start is not None and end is not None:
-        days, day = [], grain_start(start, grain)
-        while day < end:
-            days.append(dt.datetime.combine(day, dt.time()))
-            day = shift(day, grain, 1)
-        return ibis.memtable({"period": days}, schema={"period": "timestamp"})
-    rows = _rows(con, catalog, inner, (), start, end, where)
-    return rows.select(period=_period(rows[_TS], grain)).distinct()
+    """Every period of [start, end) (a time spine). An open bound is the input's first or last
+    period, and every period between is on the spine, so a cumulative value carries through
+    periods without rows of its input (a month in which no campaign started still has its
+    budget to date)."""
+    if start is None or end is None:
+        rows = _rows(con, catalog, inner, (), start, end, where)
+        p = _period(rows[_TS], grain)
+        span = rows.aggregate(first=p.min(), last=p.max()).execute()
+        if span.empty or span["first"].isna().iat[0]:
+            return rows.select(period=p).distinct()  # no rows: an empty spine
+        if start is None:
+            start = span["first"].iat[0].date()
+        if end is None:
+            end = shift(span["last"].iat[0].date(), grain, 1)
+    days, day = [], grain_start(start, grain)
+    while day < end:
+        days.append(dt.datetime.combine(day, dt.time()))
+        day = shift(day, grain, 1)
+    return ibis.memtable({"period": days}, schema={"period": "timestamp"})
 
 
 def _spine_bounds(spine: Any, m: Metric, grain: str) -> Any:
