@@ -176,8 +176,11 @@ def test_a_run_killed_midway_is_completed_by_the_next(
             "pause_and_optimise.pause_campaign"
         ]
     resumed = run_loop(ws, backfill=True, ingest=False)
-    # the rules after the kill point (the source freshness rule) run for the first time
-    assert {i.rule for i in resumed.opened} <= {"source_late"} and resumed.resumed == 1
+    # the rules after the kill point run for the first time: the budget reserve falls under
+    # 15% in October 2026 on this world (0.133), the freshness rule may open its own
+    opened = {i.rule for i in resumed.opened}
+    assert {"budget_reserve_low"} <= opened <= {"budget_reserve_low", "ltv_cac_low", "source_late"}
+    assert resumed.resumed == 1
     with DecisionLog(ws.metadata_url) as log:
         kinds = [a.kind for a in log.incident(promo.id).actions]
         n_incidents, n_actions = len(log.incidents()), len(log.actions())
