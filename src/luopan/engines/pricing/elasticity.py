@@ -54,7 +54,8 @@ class ElasticityResult:
     price), price_periods (periods off the usual price), n_obs, units, feature, display,
     post_promo (shrunk log-multipliers, with ``*_se``), cross_elasticity, cross_lower, cross_upper,
     cross_status (ok / unsupported). ``calendar``: per series, the shrunk day-of-week and
-    holiday/festival log-multipliers (columns ``dow_1``…, ``event_双11``…).
+    holiday/festival log-multipliers (columns ``dow_1``…, ``event_双11``…), including what
+    they do through store traffic when traffic is a control (:func:`_add_traffic_path`).
     """
 
     table: pd.DataFrame
@@ -231,6 +232,7 @@ def estimate_elasticities(
     for key, j in est_cols.items():
         per[key], per[f"{key}_var"] = coef[:, j], var[:, j]
     per["cross"], per["cross_var"] = cross_b, cross_se**2
+    _add_traffic_path(per, panel, has, names, cal_names, coef, var)
     if entities is not None:
         ent = entities.rename(index=str).reindex(ids)
         per["unique_id"] = np.where(ent.notna(), ent.astype(str), ids)
@@ -262,6 +264,44 @@ def estimate_elasticities(
     )
     controls = [c for c in names if c not in ("intercept",)]
     return ElasticityResult(table, cats, level, controls, calendar)
+
+
+def _add_traffic_path(
+    per: pd.DataFrame,
+    panel: Panel,
+    has: np.ndarray,
+    names: list[str],
+    cal_names: list[str],
+    coef: np.ndarray,
+    var: np.ndarray,
+) -> None:
+    """Fold the calendar's effect through store traffic into the calendar multipliers.
+
+    With log traffic as a control, a festival's coefficient is its effect at a given traffic;
+    the surge of shoppers it brings sits in the traffic coefficient. A forecast for future
+    dates has no traffic, so each series' weekday and festival multipliers become the total
+    effect ``β_cal + β_traffic·γ_cal``, with ``γ`` the calendar columns' coefficients in a
+    least-squares fit of the series' own log traffic (intercept, trend and the same calendar
+    columns, over the periods in its fit); the variance adds ``γ²·var(β_traffic)``.
+    """
+    key = next((k for k in ("log_traffic_series", "log_traffic") if k in names), None)
+    if key is None or not cal_names:
+        return
+    n, t = panel.y.shape
+    controls = panel.controls or {}
+    lt = controls[key] if key in controls else np.broadcast_to(panel.common[key], (n, t))
+    x = np.stack(
+        [np.ones(t), panel.common.get("trend", np.zeros(t))] + [panel.common[c] for c in cal_names],
+        axis=-1,
+    )
+    w = has.astype(np.float64)
+    a = np.einsum("nt,tp,tq->npq", w, x, x) + 1e-9 * np.eye(x.shape[1])[None]
+    b = np.einsum("nt,tp,nt->np", w, x, lt)
+    gamma = np.linalg.solve(a, b[..., None])[..., 0][:, 2:]
+    jt = names.index(key)
+    for i, name in enumerate(cal_names):
+        per[name] = per[name] + coef[:, jt] * gamma[:, i]
+        per[f"{name}_var"] = per[f"{name}_var"] + gamma[:, i] ** 2 * var[:, jt]
 
 
 def _calendar(per: pd.DataFrame, names: list[str], min_units: float) -> pd.DataFrame:
