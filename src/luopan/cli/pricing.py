@@ -11,67 +11,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from luopan.cli._pricing_labels import label as _l
 from luopan.cli.common import WORKSPACE_OPTION, open_workspace
 
 console = Console()
-
-LABELS: dict[str, tuple[str, str]] = {
-    "el_title": (
-        "价格弹性（按商品，向品类收缩）",
-        "price elasticity (per SKU, shrunk to category)",
-    ),
-    "sku": ("商品", "SKU"),
-    "category": ("品类", "category"),
-    "status": ("状态", "status"),
-    "elasticity": ("弹性", "elasticity"),
-    "ci": ("90% 区间", "90% interval"),
-    "cat_el": ("品类弹性", "category elasticity"),
-    "cross": ("交叉弹性", "cross elasticity"),
-    "ok": ("可估计", "estimated"),
-    "insufficient_variation": ("价格变动不足", "not enough price variation"),
-    "insufficient_data": ("数据不足", "not enough data"),
-    "sg_title": ("调价建议（目标：{o}）", "price suggestions (objective: {o})"),
-    "current": ("现价", "current"),
-    "price": ("建议价", "suggested"),
-    "change": ("变动", "change"),
-    "profit_change": ("毛利变化(28天)", "gross profit change (28 d)"),
-    "source": ("弹性来源", "elasticity from"),
-    "own": ("本商品", "own"),
-    "kept_no_elasticity": ("无弹性，保持", "no elasticity, kept"),
-    "infeasible": ("约束无解，保持", "rules infeasible, kept"),
-    "md_title": ("临期降价计划（{d}）", "markdown plan for near-expiry stock ({d})"),
-    "store": ("门店", "store"),
-    "on_hand": ("临期库存", "expiring stock"),
-    "days_left": ("剩余天数", "days left"),
-    "schedule": ("每日折扣", "discount per day"),
-    "waste": ("预计损耗 降价/不降", "expected waste markdown/none"),
-    "revenue": ("预计回收 降价/不降", "recovered revenue markdown/none"),
-    "pr_title": ("促销预演：{n}", "promotion twin: {n}"),
-    "metric": ("指标", "metric"),
-    "mean": ("预测", "forecast"),
-    "interval": ("90% 区间", "90% interval"),
-    "incremental_units": ("增量销量", "incremental units"),
-    "incremental_revenue": ("增量销售额", "incremental revenue"),
-    "incremental_margin": ("增量毛利", "incremental gross margin"),
-    "net_profit": ("扣除费用后利润", "net of budget"),
-    "roi": ("ROI", "ROI"),
-    "stockout_skus": ("缺货商品数", "SKUs running out"),
-    "lost_units": ("缺货损失件数", "units lost to stock-outs"),
-    "recorded": ("已记入决策日志：行动 #{a}", "recorded in the decision log: action #{a}"),
-    "review_title": ("促销复盘：{c}", "promotion review: {c}"),
-    "predicted": ("预测", "predicted"),
-    "actual": ("实际", "actual"),
-}
-
-
-def _l(key: str, lang: str) -> str:
-    zh, en = LABELS[key]
-    return en if lang == "en" else zh
 
 
 def _emit(frame: pd.DataFrame, as_json: bool, as_csv: bool, extra: dict[str, Any]) -> bool:
@@ -90,6 +39,32 @@ def _ci(lo: float, hi: float, fmt: str = "{:.2f}") -> str:
     if pd.isna(lo):
         return "—"
     return f"{fmt.format(lo)} … {fmt.format(hi)}"
+
+
+def elasticity_table(t: pd.DataFrame, lang: str) -> Table:
+    """Estimated SKUs first (the precise ones, marked ✓, at the top), then the rest by SKU;
+    the caption counts them."""
+    rank = np.where(t["status"] == "ok", np.where(t["precise"].astype(bool), 0, 1), 2)
+    t = t.assign(_rank=rank).sort_values(["_rank", "unique_id"], kind="stable")
+    ok = t["status"] == "ok"
+    med = t.loc[ok, "elasticity"].median() if ok.any() else float("nan")
+    cols = ("sku", "category", "status", "elasticity", "ci", "cat_el", "cross")
+    caption = _l("el_caption", lang).format(
+        ok=int(ok.sum()), n=len(t), p=int(t["precise"].astype(bool).sum()), m=f"{med:.2f}"
+    )
+    table = Table(*(_l(c, lang) for c in cols), title=_l("el_title", lang), caption=caption)
+    for r in t.itertuples():
+        el = "—" if pd.isna(r.elasticity) else f"{r.elasticity:.2f}" + (" ✓" if r.precise else "")
+        table.add_row(
+            str(r.unique_id),
+            str(r.group),
+            _l(str(r.status), lang),
+            el,
+            _ci(r.lower, r.upper),
+            f"{r.category_elasticity:.2f}",
+            "—" if pd.isna(r.cross_elasticity) else f"{r.cross_elasticity:+.2f}",
+        )
+    return table
 
 
 JSON = typer.Option(False, "--json", help="JSON / 输出 JSON")
@@ -124,19 +99,7 @@ def register(app: typer.Typer) -> None:
         t = est.table if sku is None else est.table[est.table["unique_id"] == sku]
         if _emit(t, as_json, False, {"summary": est.summary()}):
             return
-        cols = ("sku", "category", "status", "elasticity", "ci", "cat_el", "cross")
-        table = Table(*(_l(c, lang) for c in cols), title=_l("el_title", lang))
-        for r in t.itertuples():
-            table.add_row(
-                str(r.unique_id),
-                str(r.group),
-                _l(str(r.status), lang),
-                "—" if pd.isna(r.elasticity) else f"{r.elasticity:.2f}",
-                _ci(r.lower, r.upper),
-                f"{r.category_elasticity:.2f}",
-                "—" if pd.isna(r.cross_elasticity) else f"{r.cross_elasticity:+.2f}",
-            )
-        console.print(table)
+        console.print(elasticity_table(t, lang))
 
     @pricing.command("suggest")
     def suggest_cmd(
