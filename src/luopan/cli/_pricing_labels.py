@@ -24,6 +24,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "insufficient_variation": ("价格变动不足", "not enough price variation"),
     "insufficient_data": ("数据不足", "not enough data"),
     "sg_title": ("调价建议（目标：{o}）", "price suggestions (objective: {o})"),
+    "objective_profit": ("毛利", "gross profit"),
+    "objective_revenue": ("销售额，守住毛利率下限", "revenue, with a margin floor"),
+    "sg_caption": (
+        "按毛利变化绝对值排序的前 {k} 个（共 {n} 个商品，{m} 个调价）",
+        "the {k} largest gross-profit changes ({n} SKUs, {m} price changes)",
+    ),
     "current": ("现价", "current"),
     "price": ("建议价", "suggested"),
     "change": ("变动", "change"),

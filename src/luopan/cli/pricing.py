@@ -131,7 +131,12 @@ def register(app: typer.Typer) -> None:
         if _emit(t, as_json, as_csv, {"summary": res.summary(), "objective": objective}):
             return
         cols = ("sku", "current", "price", "change", "profit_change", "source", "status")
-        table = Table(*(_l(c, lang) for c in cols), title=_l("sg_title", lang).format(o=objective))
+        moved = int((t["price"] != t["current_price"]).sum())
+        table = Table(
+            *(_l(c, lang) for c in cols),
+            title=_l("sg_title", lang).format(o=_l(f"objective_{objective}", lang)),
+            caption=_l("sg_caption", lang).format(k=min(40, len(t)), n=len(t), m=moved),
+        )
         top = t.reindex(t["profit_change"].abs().sort_values(ascending=False).index).head(40)
         for r in top.itertuples():
             table.add_row(

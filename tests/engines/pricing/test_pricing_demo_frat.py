@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,11 @@ def test_cli_elasticity_and_promo_simulate(demo_world, tmp_path: Path) -> None:
     rows = json.loads(r.output)["rows"]
     assert [x["unique_id"] for x in rows] == ["SX00001"]
     assert rows[0]["status"] in ("ok", "insufficient_variation", "insufficient_data")
+    r = runner.invoke(app, ["pricing", "suggest", "-w", str(ws.root)])
+    assert r.exit_code == 0, r.output
+    assert "调价建议（目标：毛利）" in r.output  # the objective in the page's language
+    counts = re.search(r"共 (\d+) 个商品，(\d+) 个调价", r.output)
+    assert counts and 0 < int(counts[2]) <= int(counts[1])
     plan = tmp_path / "plan.yaml"
     plan.write_text(
         "name: 零食节\nstart: 2026-11-20\nend: 2026-11-26\nmechanic: feature\n"
