@@ -62,7 +62,8 @@ def build_panel(
         frame: one row per series and period: ``unique_id, ds, y`` (units), ``price`` (unit
             price paid, > 0) and optionally ``promo`` (temporary price cut, 0/1), ``feature``,
             ``display`` (0/1), ``censored`` (1 = stock-out, sales are a lower bound),
-            ``traffic`` (the series' own store traffic; its log is a control).
+            ``traffic`` (the series' own store traffic; its log is a control, and a period
+            without traffic, a closed store, is left out of the fit).
         calendar: ``cn`` adds Chinese holiday and festival dummies; ``none`` leaves them out.
         traffic: store traffic (e.g. orders per period) indexed by ``ds``; its log is a control.
         post_periods: periods after a promotion flagged as post-promotion (default 7 days on
@@ -96,6 +97,8 @@ def build_panel(
     y = _wide(df, "y", ids, dates)
     price = _wide(df, "price", ids, dates)
     weight = np.isfinite(y) & np.isfinite(price)
+    if "traffic" in df.columns:  # no orders at the location that day (closed): no information
+        weight &= np.nan_to_num(_wide(df, "traffic", ids, dates)) > 0
     lower = None
     if "censored" in df.columns:
         cens = (np.nan_to_num(_wide(df, "censored", ids, dates)) > 0) & weight
