@@ -97,8 +97,9 @@ def build_panel(
     y = _wide(df, "y", ids, dates)
     price = _wide(df, "price", ids, dates)
     weight = np.isfinite(y) & np.isfinite(price)
-    if "traffic" in df.columns:  # no orders at the location that day (closed): no information
-        weight &= np.nan_to_num(_wide(df, "traffic", ids, dates)) > 0
+    own_traffic = _wide(df, "traffic", ids, dates) if "traffic" in df.columns else None
+    if own_traffic is not None:  # no orders at the location that day (closed): no information
+        weight &= np.nan_to_num(own_traffic) > 0
     lower = None
     if "censored" in df.columns:
         cens = (np.nan_to_num(_wide(df, "censored", ids, dates)) > 0) & weight
@@ -135,9 +136,9 @@ def build_panel(
             lt = np.where(np.isfinite(lt), lt, np.nanmean(lt))
             common["log_traffic"] = lt - lt.mean()
     controls: dict[str, np.ndarray] = {}
-    if "traffic" in df.columns:  # per-series traffic (e.g. the orders of its store)
+    if own_traffic is not None:  # per-series traffic (e.g. the orders of its store)
         with np.errstate(divide="ignore", invalid="ignore"):
-            lt = np.log(_wide(df, "traffic", ids, dates))
+            lt = np.log(own_traffic)
         lt = np.where(np.isfinite(lt), lt, np.nan)
         mean = np.nan_to_num(np.nanmean(np.where(weight, lt, np.nan), axis=1))
         controls["log_traffic_series"] = np.where(np.isfinite(lt), lt - mean[:, None], 0.0)
