@@ -30,7 +30,7 @@ def test_subsample_warm_start_reaches_the_same_maximum() -> None:
     x, t_x, T = simulate_bg_nbd(TRUE, 200_000, t_min=26, t_max=39, seed=3)
     warm = BetaGeoModel().fit(x, t_x, T)  # > 60,000 customers: subsample + Newton steps
     cold = BetaGeoModel()
-    from luopan.engines.customers.bg_nbd import _Data
+    from luopan.engines.customers.bg_nbd_likelihood import _Data
 
     res = cold._minimise(_Data(x, t_x, T, np.ones_like(x)), np.zeros(4))
     assert np.allclose(warm.params_.as_array(), np.exp(res.x), rtol=1e-5)

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
-from luopan.engines.customers.bg_nbd import _validate
+from luopan.engines.customers.bg_nbd_likelihood import _validate
 from luopan.errors import EngineError, InsufficientDataError
 
 __all__ = ["ParetoNbdModel", "ParetoNbdParams"]
