@@ -94,3 +94,19 @@ def test_churn_model_reads_the_mix_only_with_items(cdnow_raw: pd.DataFrame) -> N
     assert len(scored) == 2357
     off = ChurnModel(horizon_days=45, mix=0).fit(items, "1997-09-30")
     assert off.mix_ is None
+
+
+def test_the_embedding_does_not_depend_on_the_lines_row_order() -> None:
+    """A database returns group-by rows in any order; the basis must not follow it."""
+    rng = np.random.default_rng(3)
+    rows = [
+        (f"c{i}", f"2024-01-{1 + int(rng.integers(0, 28)):02d}", f"i{int(k)}", 5.0)
+        for i in range(300)
+        for k in rng.choice(60, size=int(rng.integers(1, 8)), replace=False)
+    ]
+    occ = _lines(rows)
+    shuffled = occ.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    index = pd.Index(sorted(occ["customer"].unique()))
+    a = ProductMix(dims=3).fit(occ, "2024-01-31").transform(occ, "2024-01-31", index)
+    b = ProductMix(dims=3).fit(shuffled, "2024-01-31").transform(shuffled, "2024-01-31", index)
+    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=0, atol=1e-10)

@@ -104,7 +104,9 @@ class ProductMix:
             InsufficientDataError: fewer items than ``dims + 1`` before the cutoff.
         """
         lines = self._lines(occasions, pd.Timestamp(cutoff).normalize())
-        self.items_ = pd.Index(lines["item"].unique())
+        # sorted: the randomized SVD pairs its random matrix with the columns, so a vocabulary
+        # in order of first appearance made the embedding depend on the lines' row order
+        self.items_ = pd.Index(np.sort(lines["item"].unique()))
         if len(self.items_) <= self.dims:
             raise InsufficientDataError(
                 f"{len(self.items_)} distinct item(s) before the cutoff: too few for "
