@@ -41,16 +41,17 @@ def _ci(lo: float, hi: float, fmt: str = "{:.2f}") -> str:
     return f"{fmt.format(lo)} … {fmt.format(hi)}"
 
 
-def elasticity_table(t: pd.DataFrame, lang: str) -> Table:
+def elasticity_table(t: pd.DataFrame, lang: str, whole: pd.DataFrame | None = None) -> Table:
     """Estimated SKUs first (the precise ones, marked ✓, at the top), then the rest by SKU;
-    the caption counts them."""
+    the caption counts them over ``whole`` (the unfiltered table; default ``t``)."""
     rank = np.where(t["status"] == "ok", np.where(t["precise"].astype(bool), 0, 1), 2)
     t = t.assign(_rank=rank).sort_values(["_rank", "unique_id"], kind="stable")
-    ok = t["status"] == "ok"
-    med = t.loc[ok, "elasticity"].median() if ok.any() else float("nan")
+    w = t if whole is None else whole
+    ok = w["status"] == "ok"
+    med = w.loc[ok, "elasticity"].median() if ok.any() else float("nan")
     cols = ("sku", "category", "status", "elasticity", "ci", "cat_el", "cross")
     caption = _l("el_caption", lang).format(
-        ok=int(ok.sum()), n=len(t), p=int(t["precise"].astype(bool).sum()), m=f"{med:.2f}"
+        ok=int(ok.sum()), n=len(w), p=int(w["precise"].astype(bool).sum()), m=f"{med:.2f}"
     )
     table = Table(*(_l(c, lang) for c in cols), title=_l("el_title", lang), caption=caption)
     for r in t.itertuples():
@@ -65,6 +66,21 @@ def elasticity_table(t: pd.DataFrame, lang: str) -> Table:
             "—" if pd.isna(r.cross_elasticity) else f"{r.cross_elasticity:+.2f}",
         )
     return table
+
+
+def select_estimates(
+    t: pd.DataFrame, *, sku: str | None = None, estimated: bool = False, precise: bool = False
+) -> pd.DataFrame:
+    """The rows of the elasticity table to show: one SKU, the estimated ones (status ok) or
+    the precise ones (90% interval within ±0.2, which implies estimated)."""
+    keep = pd.Series(True, index=t.index)
+    if sku is not None:
+        keep &= t["unique_id"] == sku
+    if estimated or precise:
+        keep &= t["status"] == "ok"
+    if precise:
+        keep &= t["precise"].astype(bool)
+    return t[keep]
 
 
 JSON = typer.Option(False, "--json", help="JSON / 输出 JSON")
@@ -85,21 +101,30 @@ def register(app: typer.Typer) -> None:
     @pricing.command("elasticity")
     def elasticity_cmd(
         sku: str | None = typer.Option(None, "--sku", help="one SKU / 单个商品"),
+        estimated: bool = typer.Option(
+            False, "--estimated", help="only SKUs with an estimate / 仅列出可估计的商品"
+        ),
+        precise: bool = typer.Option(
+            False,
+            "--precise",
+            help="only SKUs whose 90% interval is within ±0.2 / 仅列出 90% 区间在 ±0.2 以内的商品",
+        ),
         as_json: bool = JSON,
+        as_csv: bool = typer.Option(False, "--csv", help="CSV / 输出 CSV"),
         workspace: Path = WORKSPACE_OPTION,
     ) -> None:
         """Own- and cross-price elasticity per SKU with 90% intervals. 按商品估计价格弹性。
 
-        Example / 示例: luopan pricing elasticity -w demo-world
+        Example / 示例: luopan pricing elasticity --precise -w demo-world
         """
         from luopan.cli import _pricing_data as data
 
         ws, lang = open_workspace(workspace)
         est = data.elasticities(data.read_history(ws))
-        t = est.table if sku is None else est.table[est.table["unique_id"] == sku]
-        if _emit(t, as_json, False, {"summary": est.summary()}):
+        t = select_estimates(est.table, sku=sku, estimated=estimated, precise=precise)
+        if _emit(t, as_json, as_csv, {"summary": est.summary()}):
             return
-        console.print(elasticity_table(t, lang))
+        console.print(elasticity_table(t, lang, whole=est.table))
 
     @pricing.command("suggest")
     def suggest_cmd(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -83,6 +84,11 @@ def test_cli_elasticity_and_promo_simulate(demo_world, tmp_path: Path) -> None:
     rows = json.loads(r.output)["rows"]
     assert [x["unique_id"] for x in rows] == ["SX00001"]
     assert rows[0]["status"] in ("ok", "insufficient_variation", "insufficient_data")
+    r = runner.invoke(app, ["pricing", "elasticity", "--estimated", "--csv", "-w", str(ws.root)])
+    assert r.exit_code == 0, r.output
+    est = pd.read_csv(io.StringIO(r.output))
+    assert len(est) > 0 and (est["status"] == "ok").all()
+    assert est["elasticity"].notna().all()
     r = runner.invoke(app, ["pricing", "suggest", "-w", str(ws.root)])
     assert r.exit_code == 0, r.output
     assert "调价建议（目标：毛利）" in r.output  # the objective in the page's language
