@@ -121,3 +121,12 @@ def test_declared_compression_is_what_duckdb_stores(tmp_path: Path) -> None:
             "AND column_name IN ('order_id', 'sku') GROUP BY 1 ORDER BY 1"
         ).fetchall()
     assert stored == [("order_id", ["FSST"]), ("sku", ["FSST"])]
+
+
+def test_channel_names_in_both_languages_and_other_values_as_they_are() -> None:
+    from luopan.tables import CHANNEL_NAMES, CHANNELS, channel_name
+
+    assert set(CHANNELS) == set(CHANNEL_NAMES)
+    assert channel_name("tmall") == "天猫" and channel_name("tmall", "en") == "Tmall"
+    assert channel_name("miniprogram", "en") == "mini program"
+    assert channel_name("小红书", "en") == "小红书"  # a CRM's own value is shown unchanged

@@ -32,6 +32,7 @@ from luopan._table_types import (
 )
 
 __all__ = [
+    "CHANNEL_NAMES",
     "JOIN_KEY_PROBE",
     "LINEAGE_COLUMNS",
     "LINEAGE_COMPUTED",
@@ -41,6 +42,7 @@ __all__ = [
     "Reference",
     "Table",
     "batch_number",
+    "channel_name",
     "duckdb_type",
     "get_table",
     "join_key_sql",
@@ -59,6 +61,26 @@ CHANNELS = (
     "shopify",
     "other",
 )
+
+# display names of the canonical channel codes (the codes stay the stored values)
+CHANNEL_NAMES: dict[str, tuple[str, str]] = {
+    "store": ("门店", "store"),
+    "miniprogram": ("小程序", "mini program"),
+    "tmall": ("天猫", "Tmall"),
+    "jd": ("京东", "JD"),
+    "douyin": ("抖音", "Douyin"),
+    "meituan": ("美团", "Meituan"),
+    "youzan": ("有赞", "Youzan"),
+    "shopify": ("Shopify", "Shopify"),
+    "other": ("其他", "other"),
+}
+
+
+def channel_name(code: object, lang: str = "zh") -> str:
+    """The display name of a channel code in ``lang``; any other value is shown as it is."""
+    names = CHANNEL_NAMES.get(str(code))
+    return str(code) if names is None else names[1 if lang == "en" else 0]
+
 
 TABLES: dict[str, Table] = {
     t.name: t

@@ -95,6 +95,18 @@ def test_every_page_renders_offline_in_both_languages(client_for: Any, lang: str
     assert "Plotly" in client.get("/cockpit/static/cockpit.js").text
 
 
+def test_the_channel_filter_names_the_channels_in_the_page_language(client_for: Any) -> None:
+    client = client_for("boss")
+    zh = client.get("/cockpit/metrics/gmv?lang=zh").text
+    en = client.get("/cockpit/metrics/gmv?lang=en").text
+    box = re.search(r'<select name="channel">(.*?)</select>', zh, re.S)
+    assert box, "no channel filter"
+    options = dict(re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', box.group(1)))
+    assert {"tmall", "douyin", "store"} <= set(options)  # the stored codes stay the values
+    assert (options["tmall"], options["douyin"], options["store"]) == ("天猫", "抖音", "门店")
+    assert '<option value="tmall" >Tmall</option>' in en or '<option value="tmall">Tmall' in en
+
+
 def test_overview_scorecard_shows_the_metric_values(cockpit_world: Any, client_for: Any) -> None:
     ws, _ = cockpit_world
     period, start, end = _week(ws)

@@ -56,6 +56,7 @@ LABELS: dict[str, dict[str, str]] = {
     "wrote": {"zh": "已写出", "en": "wrote"},
     "rfm_title": {"zh": "RFM 客户分群", "en": "RFM segments"},
     "segment": {"zh": "分群", "en": "segment"},
+    "region_unknown": {"zh": "大区未知", "en": "region unknown"},
     "share": {"zh": "客户占比", "en": "customer share"},
     "value_share": {"zh": "金额占比", "en": "value share"},
     "churn_title": {

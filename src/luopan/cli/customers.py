@@ -19,6 +19,7 @@ from luopan.engines.customers.health import health_by_segment
 from luopan.engines.customers.recall import recall_list
 from luopan.engines.customers.rfm import rfm_segments
 from luopan.engines.customers.summary import summarize_transactions
+from luopan.tables import channel_name
 from luopan.warehouse.customer_reads import (
     workspace_complaints,
     workspace_items,
@@ -31,6 +32,11 @@ from luopan.warehouse.customer_reads import (
 def rule_fires(values: list[float], *, threshold: float = 65.0, weeks: int = 3) -> bool:
     """True when the last ``weeks`` values are all below ``threshold``."""
     return len(values) >= weeks and all(v < threshold for v in values[-weeks:])
+
+
+def _region(segment: object, lang: str) -> str:
+    """A region as shown: the customers without one ("—" in the reads) are named."""
+    return label("region_unknown", lang) if segment == "—" else str(segment)
 
 
 def register(app: typer.Typer) -> None:
@@ -269,10 +275,11 @@ def register(app: typer.Typer) -> None:
             title=label("health_title", lang),
         )
         for seg, row in wide.iterrows():
-            table.add_row(str(seg), *["" if pd.isna(v) else f"{v:.1f}" for v in row])
+            table.add_row(_region(seg, lang), *["" if pd.isna(v) else f"{v:.1f}" for v in row])
         console.print(table)
         if fired:
-            console.print(f"[red]{label('rule_fired', lang)}[/] {', '.join(map(str, fired))}")
+            names = ", ".join(_region(seg, lang) for seg in fired)
+            console.print(f"[red]{label('rule_fired', lang)}[/] {names}")
 
     @customers_app.command("economics")
     def customers_economics(
@@ -327,7 +334,7 @@ def register(app: typer.Typer) -> None:
             cac = "—" if pd.isna(row.cac) else f"{row.cac:,.2f}"
             ratio = "—" if pd.isna(row.ltv_cac) else f"{row.ltv_cac:,.1f} {ok}"
             table.add_row(
-                str(row.channel),
+                channel_name(row.channel, lang),
                 f"{row.new_customers:,.0f}",
                 f"{row.spend:,.2f}",
                 cac,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from luopan.tables import CHANNEL_NAMES
+
 __all__ = ["LABELS", "t", "t_or"]
 
 LABELS: dict[str, dict[str, str]] = {
@@ -247,6 +249,9 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "computing… (running in the background; shown here when done)",
     },
 }
+
+# the channel filter's option names: the canonical channel codes' display names
+LABELS.update({f"channel_{k}": {"zh": zh, "en": en} for k, (zh, en) in CHANNEL_NAMES.items()})
 
 
 def t(key: str, lang: str = "zh") -> str:

@@ -28,11 +28,13 @@ from luopan.api.deps import Principal, Services, csrf_token, page_principal, ser
 from luopan.cockpit.filters import FilterError, Filters
 from luopan.cockpit.labels import t, t_or
 from luopan.errors import LuopanError
+from luopan.tables import CHANNEL_NAMES
 
 __all__ = ["Page", "Pending", "cached", "inline", "page", "render", "snapshot_id"]
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.globals["channel_codes"] = frozenset(CHANNEL_NAMES)  # named in the filter bar
 T = TypeVar("T")
 
 
