@@ -102,6 +102,22 @@ def test_cli_churn_uses_the_order_lines(demo_world: Any, tmp_path: Path, referen
     assert np.abs(got.to_numpy() - reference["without"].sort_index().to_numpy()).max() > 0.03
 
 
+def test_cli_churn_ranks_the_customers_still_within_reach(demo_world: Any, tmp_path: Path) -> None:
+    ws, _ = demo_world
+    out = tmp_path / "all.csv"
+    args = ["customers", "churn", "-w", str(ws.root), "--csv", str(out), "--json"]
+    result = CliRunner().invoke(app, [*args, "--top", "50", "--active-days", "90"])
+    assert result.exit_code == 0, result.output
+    shown = pd.DataFrame(json.loads(result.output))
+    every = pd.read_csv(out, dtype={"customer": str}, encoding="utf-8-sig")
+    assert len(every) > 3000 and (every["recency"] > 90).sum() > 100  # the CSV keeps everyone
+    want = every[every["recency"] <= 90].sort_values("p_churn", ascending=False, kind="stable")
+    assert len(shown) == 50 and (shown["recency"] <= 90).all()
+    np.testing.assert_allclose(shown["p_churn"], want["p_churn"].head(50), rtol=0, atol=1e-9)
+    result = CliRunner().invoke(app, [*args, "--top", "50", "--active-days", "0"])
+    assert (pd.DataFrame(json.loads(result.output))["recency"] > 90).any()
+
+
 def test_cli_recall_uses_the_order_lines(demo_world: Any, reference: Any) -> None:
     ws, _ = demo_world
     result = CliRunner().invoke(

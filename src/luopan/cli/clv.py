@@ -67,6 +67,11 @@ LABELS: dict[str, dict[str, str]] = {
     "recency": {"zh": "距上次购买(天)", "en": "days since last purchase"},
     "purchases": {"zh": "购买次数", "en": "purchases"},
     "as_of": {"zh": "截至", "en": "as of"},
+    "churn_active": {
+        "zh": "近 {d} 天内购买过的 {n:,} 位客户中排序（--active-days 0：全部客户）",
+        "en": "ranked among the {n:,} customers who bought in the last {d} days "
+        "(--active-days 0: every customer)",
+    },
     "recall_title": {
         "zh": "召回名单（按预期挽回价值排序）",
         "en": "recall list (by expected recovered value)",

@@ -119,6 +119,13 @@ def register(app: typer.Typer) -> None:
             45, "--horizon-days", help="churn window / 流失预测窗口(天)"
         ),
         top: int = typer.Option(20, "--top", help="customers to show / 显示前 N 名"),
+        active_days: int = typer.Option(
+            180,
+            "--active-days",
+            min=0,
+            help="rank only customers who bought in the last N days (0: all) / "
+            "仅排列近 N 天内购买过的客户（0：全部）",
+        ),
         as_json: bool = typer.Option(False, "--json", help="JSON for scripts / 输出 JSON"),
         csv: Path | None = typer.Option(
             None, "--csv", help="write every customer's risk / 输出每个客户的流失概率"
@@ -127,7 +134,11 @@ def register(app: typer.Typer) -> None:
         """P(no purchase in the next N days) per customer: an additive spline model on the purchase
         timeline, BG/NBD and the product mix. 流失风险（购买时间线样条模型 + BG/NBD + 商品结构）。
 
-        Example / 示例: luopan customers churn -w demo-world --top 20
+        The list ranks the customers still within reach (a purchase in the last --active-days):
+        one gone for two years tops any ranking at P = 1.00 and needs no forecast. --csv writes
+        every customer. 列表只排列仍可挽回的客户；--csv 输出全部客户。
+
+        Example / 示例: luopan customers churn -w demo-world --top 20 --active-days 90
         """
         ws, lang = open_workspace(workspace)
         frame = workspace_orders(ws).rename(columns={"customer_id": "customer"})
@@ -138,6 +149,8 @@ def register(app: typer.Typer) -> None:
         columns = ["p_churn", "p_no_purchase", "p_alive", "recency", "frequency", "monetary"]
         if csv is not None:
             scored[columns].to_csv(csv, encoding="utf-8-sig")
+        if active_days > 0:
+            scored = scored[scored["recency"] <= active_days]
         if as_json:
             out = scored[columns].head(top).reset_index()
             typer.echo(out.to_json(orient="records", force_ascii=False, indent=2))
@@ -150,6 +163,9 @@ def register(app: typer.Typer) -> None:
             label("purchases", lang),
             title=label("churn_title", lang).format(h=horizon_days)
             + f" ({label('as_of', lang)} {as_of:%Y-%m-%d})",
+            caption=label("churn_active", lang).format(d=active_days, n=len(scored))
+            if active_days > 0
+            else None,
         )
         for cid, row in scored.head(top).iterrows():
             table.add_row(

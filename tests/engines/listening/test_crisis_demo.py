@@ -125,3 +125,26 @@ def test_playbook_escalates_when_tasks_are_left_open(seen, tmp_path: Path) -> No
     assert r.net_sentiment_during is not None and r.net_sentiment_before is not None
     assert r.net_sentiment_during < r.net_sentiment_before - 0.3 and r.sentiment_recovered
     assert r.tasks_open == 6 and r.first_response_min is None
+
+
+def test_cli_topics_of_the_burst_window_name_the_planted_topic(demo_world) -> None:  # noqa: ANN001
+    import json
+
+    from typer.testing import CliRunner
+
+    from luopan.cli.main import app
+
+    ws, truth = demo_world
+    crisis = truth["crisis"]
+    args = ["listening", "topics", "-w", str(ws.root), "--json", "--top", "5"]
+    r = CliRunner().invoke(app, [*args, "--since", str(crisis["start"])])
+    assert r.exit_code == 0, r.output
+    burst = json.loads(r.output)
+    assert burst[0]["term"] == crisis["topic"]  # 变质: first in the window, absent before
+    assert burst[0]["baseline_count"] == 0 and burst[0]["watchlist"] == "food_safety"
+    r = CliRunner().invoke(app, args)  # negative against positive over the whole history
+    assert r.exit_code == 0, r.output
+    whole = [t["term"] for t in json.loads(r.output)]
+    assert crisis["topic"] not in whole  # the 400 days of everyday complaints drown it
+    r = CliRunner().invoke(app, [*args, "--since", "soon"])
+    assert r.exit_code != 0 and "--since 'soon' is not a date" in str(r.exception)
