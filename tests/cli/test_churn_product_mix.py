@@ -130,6 +130,28 @@ def test_cli_recall_uses_the_order_lines(demo_world: Any, reference: Any) -> Non
     np.testing.assert_allclose(rows["p_churn"], expected, rtol=0, atol=1e-9)  # JSON: 10 digits
 
 
+def test_cli_recall_table_keeps_the_columns_to_act_on_when_narrow(
+    demo_world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.cells import cell_len
+
+    from luopan.cli.clv import console
+
+    ws, _ = demo_world
+    args = ["customers", "recall", "-w", str(ws.root), "--top", "3"]
+    seen = {}
+    for width in (80, 150):
+        monkeypatch.setattr(console, "width", width)
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 0, r.output
+        seen[width] = r.output
+    narrow, wide = seen[80], seen[150]
+    assert "首推商品" in narrow and "预期挽回价值" in narrow
+    assert "CLV(折现)" not in narrow and "未显示 CLV 与建议权益列" in narrow
+    assert "CLV(折现)" in wide and "建议权益" in wide and "未显示" not in wide
+    assert max(cell_len(line) for line in narrow.splitlines()) <= 80  # terminal cells
+
+
 def test_playbook_recall_scores_use_the_order_lines(demo_world: Any, reference: Any) -> None:
     from luopan.decisions.act import _scores
 

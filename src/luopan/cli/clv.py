@@ -99,6 +99,11 @@ LABELS: dict[str, dict[str, str]] = {
     "threshold": {"zh": "使用门槛", "en": "minimum spend"},
     "product": {"zh": "推荐商品{i}", "en": "product {i}"},
     "product_name": {"zh": "商品名称{i}", "en": "product name {i}"},
+    "top_product": {"zh": "首推商品", "en": "top product"},
+    "recall_narrow": {
+        "zh": "窗口较窄，未显示 CLV 与建议权益列；--csv 输出全部列",
+        "en": "narrow terminal: the CLV and offer columns are left out; --csv has every column",
+    },
     "reason": {"zh": "推荐理由{i}", "en": "why {i}"},
     "rule_fired": {
         "zh": "⚠ 连续 3 周低于 65：启动召回预案",

@@ -234,28 +234,35 @@ def register(app: typer.Typer) -> None:
                 .to_json(orient="records", force_ascii=False, indent=2)
             )
             return
+        # a narrow terminal (< 110 columns) gets the columns to act on; --csv has them all
+        wide = console.width >= 110
         table = Table(
-            label("customer", lang),
-            label("clv", lang),
-            label("p_churn", lang),
-            label("expected_value", lang),
-            label("channel_to_reach", lang),
-            label("offer", lang),
-            label("product_name", lang).format(i=1),
-            label("group", lang),
             title=label("recall_title", lang),
+            caption=None if wide else label("recall_narrow", lang),
         )
+        table.add_column(label("customer", lang), overflow="fold", min_width=10)
+        for key in ("clv", "p_churn", "expected_value")[0 if wide else 1 :]:
+            table.add_column(
+                label(key, lang), justify="right", min_width=4 if key == "p_churn" else 9
+            )
+        table.add_column(label("channel_to_reach", lang))
+        if wide:
+            table.add_column(label("offer", lang))
+        table.add_column(label("top_product", lang))
+        table.add_column(label("group", lang))
         for cid, row in result.head(top).iterrows():
-            table.add_row(
+            product = "" if pd.isna(row.product_name_1) else str(row.product_name_1)
+            cells = [
                 str(cid),
-                f"{row.clv:,.2f}",
+                *([f"{row.clv:,.2f}"] if wide else []),
                 f"{row.p_churn:.2f}",
                 f"{row.expected_value:,.2f}",
                 str(row.channel_label),
-                str(row.offer_label),
-                "" if pd.isna(row.product_name_1) else str(row.product_name_1),
+                *([str(row.offer_label)] if wide else []),
+                product,
                 label(str(row.group), lang),
-            )
+            ]
+            table.add_row(*cells)
         console.print(table)
 
     @customers_app.command("health")
