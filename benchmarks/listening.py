@@ -104,7 +104,10 @@ def few_label(df: pd.DataFrame, base: tuple[list[str], list[int]], reps: int) ->
 # these folds (choices by 3-fold CV inside each training fold): jieba word 1–2-grams beside or
 # averaged with the chars, char 1–4/1–5, NBSVM β (Wang & Manning 2012) with LR or LinearSVC, LSA
 # of the training fold's texts, clauses, + the default model's log-odds: nested 0.883 (0.885
-# with an inner-chosen threshold), no variant's outer mean above 0.887; nothing kept
+# with an inner-chosen threshold), no variant's outer mean above 0.887; nothing kept.
+# 2026-12-03 (RESULTS.md note): from-scratch TextCNN / BiGRU / fastText-style models 0.861–0.884
+# alone, 0.891 at best averaged with a char TF-IDF + LR proxy (0.888); Wikipedia word2vec
+# (synonyms 3.8.0) features 0.880 — not kept
 CV_C = 3.5
 
 
