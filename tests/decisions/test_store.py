@@ -203,3 +203,34 @@ def test_cli_lists_shows_and_closes(tmp_path: Path) -> None:
     assert json.loads(run("list", "--json").stdout)[0]["status"] == "dismissed"
     r = run("show", "999")
     assert r.returncode == 1 and "no incident #999" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_list_table_names_severity_and_status_and_fits_a_narrow_terminal(
+    tmp_path: Path,
+) -> None:
+    from rich.cells import cell_len
+
+    (tmp_path / "luopan.yaml").write_text("name: t\n", encoding="utf-8")
+    from luopan.workspace import Workspace
+
+    ws = Workspace.open(tmp_path)
+    with DecisionLog(ws.metadata_url) as log:
+        _incident(log)
+    out = {}
+    for cols in ("80", "200"):
+        env = {"LUOPAN_LANG": "zh", "COLUMNS": cols, "PATH": "/usr/bin:/bin"}
+        r = subprocess.run(
+            [sys.executable, "-m", "luopan", "decisions", "list", "-w", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert r.returncode == 0, r.stderr
+        out[cols] = r.stdout
+    narrow, wide = out["80"], out["200"]
+    for text in (narrow, wide):
+        assert "未处理" in text and "高" in text and "open" not in text  # in the page's language
+    assert max(cell_len(line) for line in narrow.splitlines()) <= 80
+    assert "切片" in wide and "切片" not in narrow  # the slice moves under the title
+    assert "channel=miniprogram" in narrow.replace("\n", "").replace("│", "").replace(" ", "")

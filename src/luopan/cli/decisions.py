@@ -57,6 +57,14 @@ def _json(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, default=str, indent=1)
 
 
+def _state(kind: str, value: str, lang: str) -> str:
+    """A severity (``sev``) or status (``st``) code in the page's language, as the cockpit
+    names it; an unknown code is shown as it is."""
+    from luopan.cockpit.labels import t_or
+
+    return t_or(f"{kind}_{value}", value, lang)
+
+
 def _verdict(value: str | None, lang: str) -> str:
     from luopan.decisions.verify import VERDICT_LABELS
 
@@ -91,22 +99,31 @@ def register(app: typer.Typer) -> None:
         if not found:
             console.print(_t("none", lang))
             return
-        table = Table(
-            *(
-                _t(k, lang)
-                for k in ("id", "period", "severity", "status", "metric", "slice", "title")
-            ),
-            title=_t("incidents", lang),
-        )
+        # on a narrow terminal (< 120 columns) the metric code and the slice move under the
+        # title, which says what happened and keeps its width
+        wide = console.width >= 120
+        table = Table(title=_t("incidents", lang))
+        table.add_column(_t("id", lang), no_wrap=True)
+        table.add_column(_t("period", lang))
+        table.add_column(_t("severity", lang), no_wrap=True)
+        table.add_column(_t("status", lang), no_wrap=True)
+        if wide:
+            table.add_column(_t("metric", lang), overflow="fold")
+            table.add_column(_t("slice", lang), overflow="fold")
+        table.add_column(_t("title", lang), ratio=1)
         for i in found:
+            where = ", ".join(f"{k}={v}" for k, v in i.slice.items())
+            codes = [i.metric, where] if wide else []
+            title = i.title(lang)
+            if not wide:
+                title += f"\n[dim]{i.metric}{' · ' + where if where else ''}[/]"
             table.add_row(
                 str(i.id),
                 i.period,
-                i.severity,
-                i.status,
-                i.metric,
-                ", ".join(f"{k}={v}" for k, v in i.slice.items()),
-                i.title(lang),
+                _state("sev", i.severity, lang),
+                _state("st", i.status, lang),
+                *codes,
+                title,
             )
         console.print(table)
 
@@ -127,7 +144,8 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(_json(dataclasses.asdict(d)) + "\n")
             return
         i = d.incident
-        console.rule(f"#{i.id} {i.title(lang)} [{i.severity} · {i.status}]")
+        sev, st = _state("sev", i.severity, lang), _state("st", i.status, lang)
+        console.rule(f"#{i.id} {i.title(lang)} [{sev} · {st}]")
         console.print(
             f"{_t('rule', lang)}: {i.rule}   {_t('metric', lang)}: {i.metric}   "
             f"{_t('slice', lang)}: {i.slice}   {i.period}"
@@ -148,7 +166,7 @@ def register(app: typer.Typer) -> None:
                     a.title_zh if lang == "zh" else a.title_en,
                     a.owner,
                     f"{a.due_at:%Y-%m-%d %H:%M}",
-                    a.status,
+                    _state("st", a.status, lang),
                 )
             console.print(table)
         for o in d.outcomes:
