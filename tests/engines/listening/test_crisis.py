@@ -80,9 +80,33 @@ def test_volume_without_watchlist_needs_poisson_tail() -> None:
     assert _level(burst[:2]) == []  # two grumbles are not a crisis
 
 
+def test_scattered_daytime_grumbles_are_no_crisis() -> None:
+    """Mentions only by day: 16 negatives a day between 08:00 and 24:00 for 30 days, then five
+    in one half-hour, one per platform (the default demo world's false alarms of /2)."""
+    rng = np.random.default_rng(3)
+    plats = ["微博", "抖音", "小红书", "大众点评"]
+    rows = []
+    for d in range(30):
+        for minute in np.sort(rng.integers(8 * 60, 24 * 60, 16)):
+            day = START + pd.Timedelta(days=d, minutes=int(minute))
+            rows.append((day, plats[int(rng.integers(0, 4))], "排队有点久", 100, 5))
+    t0 = START + pd.Timedelta(days=30, hours=18)
+    rows += [
+        (t0 + pd.Timedelta(minutes=4 * k), plats[k % 4], "排队太久了", 100, 5) for k in range(5)
+    ]
+    df = pd.DataFrame(
+        rows, columns=["published_at", "platform", "text", "author_followers", "likes"]
+    )
+    neg = np.ones(len(df), bool)
+    assert watch(df, neg) == []
+    # /2's reading: the flat 24-hour rate and every platform counted
+    old = CrisisRules(version="crisis-score/2", clock_band_min=0, platform_min_negative=1)
+    assert [i.level for i in watch(df, neg, rules=old)] == [2]
+
+
 def test_grade_table_is_versioned() -> None:
     r = CrisisRules()
-    assert r.version == "crisis-score/2"
+    assert r.version == "crisis-score/3"
     assert grade({"a": 8}) == 1 and grade({"a": 4}) == 2 and grade({"a": 3}) == 3
     assert grade({"a": 7}) == 2
     assert grade({"a": 2}) is None
@@ -104,3 +128,22 @@ def test_more_points_never_lower_the_level(a: list[int], extra: list[int]) -> No
     high = {k: min(2, low[k] + e) for k, e in zip(keys, extra, strict=True)}
     lo, hi = grade(low), grade(high)
     assert lo is None or (hi is not None and hi <= lo)  # 1 is the most severe
+
+
+def test_clock_baseline_counts_the_same_time_of_day() -> None:
+    from luopan.engines.listening.crisis import _ClockBaseline
+
+    r = CrisisRules()  # 30-min window, ±60 min band: 150 minutes of each past day
+    noon = np.array([START + pd.Timedelta(days=d, hours=12) for d in range(10)], "datetime64[ns]")
+    clock = _ClockBaseline(noon, r)
+    at = (START + pd.Timedelta(days=10, hours=12, minutes=20)).to_datetime64()
+    assert clock.expected(at, 10) == pytest.approx(1 * 30 / 150)  # one a day in the band
+    late = (START + pd.Timedelta(days=10, hours=16)).to_datetime64()
+    assert clock.expected(late, 10) == 0.0  # nothing at that hour
+    assert clock.expected(at, 5) == pytest.approx(30 / 150)  # the last 5 days only
+    # a band across midnight: 23:50 each day, a window ending at 00:10
+    night = np.array(
+        [START + pd.Timedelta(days=d, hours=23, minutes=50) for d in range(10)], "datetime64[ns]"
+    )
+    after = (START + pd.Timedelta(days=10, minutes=10)).to_datetime64()
+    assert _ClockBaseline(night, r).expected(after, 10) == pytest.approx(30 / 150)

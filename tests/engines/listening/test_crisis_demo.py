@@ -62,7 +62,7 @@ def test_planted_crisis_alerted_within_10_min_at_its_level(seen) -> None:  # noq
     # the first alert already carries the planted level (重大 = 2), and it stays there
     assert truth["level"] == "重大" == inc.label["zh"]
     assert inc.first_level == inc.level == 2
-    assert inc.alerts[0].rules_version == "crisis-score/2"
+    assert inc.alerts[0].rules_version == "crisis-score/3"
 
 
 def test_planted_topic_is_a_top_complaint_term(seen) -> None:  # noqa: ANN001
