@@ -20,9 +20,10 @@ setup: $(STAMP)
 DEMO_USER ?= demo
 DEMO_PASSWORD ?= luopan-demo
 
-demo: setup  # build the world, ingest it, one pass of the loop over its history, a cockpit login
+demo: setup  # build the world, ingest it, one pass of the loop over its history, the crisis watch, a cockpit login
 	$(BIN)/luopan demo $(DEMO_DIR) --force
 	$(BIN)/luopan run -w $(DEMO_DIR) --no-ingest --backfill
+	$(BIN)/luopan listening watch -w $(DEMO_DIR) --open
 	$(BIN)/luopan decisions list -w $(DEMO_DIR)
 	LUOPAN_DEMO_PASSWORD='$(DEMO_PASSWORD)' $(BIN)/luopan users add $(DEMO_USER) --role admin \
 		--password-env LUOPAN_DEMO_PASSWORD --replace -w $(DEMO_DIR)

@@ -150,6 +150,7 @@ def register(app: typer.Typer) -> None:
 
         Example / 示例: luopan crisis list -w demo-world
         """
+        from luopan.cockpit.labels import t_or
         from luopan.engines.listening.response import crisis_incidents
 
         ws, lang = open_workspace(workspace)
@@ -164,7 +165,11 @@ def register(app: typer.Typer) -> None:
         table = Table(*(_t(k, lang) for k in ("id", "start", "level", "status", "title")))
         for i in found:
             table.add_row(
-                str(i.id), i.period, str(i.evidence.get("level")), i.status, i.title(lang)
+                str(i.id),
+                i.period,
+                str(i.evidence.get("level")),
+                t_or(f"st_{i.status}", i.status, lang),
+                i.title(lang),
             )
         console.print(table)
 

@@ -70,6 +70,8 @@ def test_watch_opens_a_crisis_and_the_playbook_runs_on_the_clock(ws: Path) -> No
     assert again[0]["created"] is False  # type: ignore[index]
     (listed,) = _run("crisis", "list", "--json", *w)  # type: ignore[misc]
     assert listed["id"] == inc["incident_id"] and listed["evidence"]["level"] == 2
+    table = str(_run("crisis", "list", *w))
+    assert "未处理" in table and " open " not in table  # the status in the page's language
     iid = str(inc["incident_id"])
     _run("crisis", "done", iid, "team", "--at", "2026-03-29 10:20", *w)
     checked = _run("crisis", "check", "--at", "2026-03-29 11:10", "--json", *w)
