@@ -314,16 +314,14 @@ class _ClockBaseline:
         end = int((now - now.astype("datetime64[D]")).astype("timedelta64[m]").astype(np.int64))
         lo = (end - r.window_min - r.clock_band_min) // r.step_min
         hi = (end + r.clock_band_min) // r.step_min
-        total = 0
-        for a, b in ((lo, hi),) if 0 <= lo and hi <= self.bins else _wrap(lo, hi, self.bins):
-            total += self._sum(d0, d1, a, b)
+        total = sum(self._sum(d0, d1, a, b) for a, b in _day_pieces(lo, hi, self.bins))
         width = (hi - lo) * r.step_min
         return total / (d1 - d0) * (r.window_min / width)
 
 
-def _wrap(lo: int, hi: int, bins: int) -> list[tuple[int, int]]:
-    """A band of bins that crosses midnight, as the two in-day pieces (same days: an
-    approximation at the day edges, where mentions are few)."""
+def _day_pieces(lo: int, hi: int, bins: int) -> list[tuple[int, int]]:
+    """A band of bins as in-day pieces: itself, or the two halves of one that crosses
+    midnight (on the same days: an approximation at the day edges, where mentions are few)."""
     out = [(max(lo, 0), min(hi, bins))]
     if lo < 0:
         out.append((bins + lo, bins))
